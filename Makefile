@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+.PHONY: run test test-unit test-fast lint bench setup setup-test clean-dev
+
+VENV := .venv
+PY := $(VENV)/bin/python
+export XDG_RUNTIME_DIR ?= /tmp
+
+setup:
+	@scripts/setup.sh run
+
+setup-test:
+	@scripts/setup.sh test
+
+## Start PostgreSQL, the broker, the three services and demo data. Ctrl-C stops everything.
+run: setup
+	$(PY) -m buurtsignaal.cli dev up
+
+## The whole test suite: unit, integration (real PostgreSQL + broker) and end-to-end.
+test: setup-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+## Only the fast unit tests (no I/O), for the edit-test loop.
+test-unit: setup
+	$(VENV)/bin/pytest tests/unit -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(PY) bench/bench_detect.py
+
+clean-dev:
+	rm -rf data/dev

@@ -1,0 +1,110 @@
+"""Kafka adapter (kafka-python). Nothing here depends on tansu: production runs on Apache Kafka.
+
+Idempotence stays off (see docs/decisions): consumers are idempotent instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+
+def create_topics(bootstrap: str, topics: list[str], partitions: int) -> list[str]:
+    """Create missing topics; returns the names that were created."""
+    existing = list_topics(bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="buurtsignaal-admin")
+    try:
+        wanted = [
+            NewTopic(name=t, num_partitions=partitions, replication_factor=1)
+            for t in topics
+            if t not in existing
+        ]
+        if wanted:
+            try:
+                admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass
+        return [t.name for t in wanted]
+    finally:
+        admin.close()
+
+
+def list_topics(bootstrap: str) -> set[str]:
+    """Topic names from cluster metadata (the admin client's list_topics also asks for ACL
+    operations, which not every Kafka-protocol broker reports in a form kafka-python accepts)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="buurtsignaal-admin")
+    try:
+        return set(consumer.topics())
+    finally:
+        consumer.close()
+
+
+def make_producer(bootstrap: str, client_id: str) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        linger_ms=5,
+        retries=5,
+        max_in_flight_requests_per_connection=1,
+        request_timeout_ms=10_000,
+        max_block_ms=10_000,
+        key_serializer=lambda k: k.encode() if isinstance(k, str) else k,
+        value_serializer=lambda v: v if isinstance(v, bytes) else json.dumps(v).encode(),
+    )
+
+
+def make_consumer(
+    bootstrap: str,
+    topic: str,
+    group_id: str,
+    *,
+    session_timeout_ms: int = 10_000,
+    heartbeat_interval_ms: int = 3_000,
+    max_poll_records: int = 500,
+) -> KafkaConsumer:
+    """A consumer that commits manually, after the effects of a batch are durable."""
+    return KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        client_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=heartbeat_interval_ms,
+        max_poll_records=max_poll_records,
+    )
+
+
+def consumer_lag(consumer: KafkaConsumer) -> int:
+    """Messages behind the end of the assigned partitions (0 when nothing is assigned)."""
+    assigned = consumer.assignment()
+    if not assigned:
+        return 0
+    ends = consumer.end_offsets(list(assigned))
+    lag = 0
+    for tp in assigned:
+        try:
+            lag += max(0, ends.get(tp, 0) - consumer.position(tp))
+        except Exception:  # noqa: BLE001 - a partition mid-rebalance has no position yet
+            continue
+    return lag
+
+
+def header_dict(headers: list[tuple[str, bytes]] | None) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for key, value in headers or []:
+        result[key] = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return result
+
+
+def to_headers(values: dict[str, Any]) -> list[tuple[str, bytes]]:
+    return [(k, str(v).encode()) for k, v in values.items() if v is not None]

@@ -1,0 +1,1 @@
+"""Domain core: pure Python, no I/O. Notes, signals, cases and the taxonomy."""

@@ -1,0 +1,121 @@
+"""Streaming detector (faust-streaming): notes.accepted -> score -> notes.scored.
+
+Uses exactly the code path of `buurtsignaal detect` (load_detector + detect_many), in batches.
+At-least-once: a replay re-scores a note and the notifier upserts by note id.
+Entry point: `buurtsignaal serve detector`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from buurtsignaal import logs, metrics
+from buurtsignaal.config import Settings
+from buurtsignaal.domain import events
+from buurtsignaal.schemas import validate
+
+log = logs.get(__name__)
+
+
+def decode_accepted(raw: bytes) -> dict[str, Any] | tuple[str, list[str]]:
+    """The event, or (reason, errors) when it must be dead-lettered."""
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
+        return "invalid_json", [f"not valid JSON: {type(exc).__name__}"]
+    errors = validate("note-accepted.v1", value)
+    if errors:
+        return "schema_violation", [f"{e['loc']}: {e['message']}" for e in errors]
+    return value
+
+
+def create_app(settings: Settings) -> faust.App:
+    from services.detector.detection import load_detector
+
+    detector = load_detector(settings.model_dir)
+    app = faust.App(
+        "buurtsignaal-detector",
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",
+        web_enabled=True,
+        web_bind=settings.host,
+        web_host=settings.host,
+        web_port=settings.detector_port,
+        broker_session_timeout=settings.consumer_session_timeout_ms / 1000,
+        broker_heartbeat_interval=1.0,
+        topic_partitions=settings.topic_partitions,
+        topic_allow_declare=False,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+    )
+    accepted = app.topic(settings.topic_accepted, value_type=bytes, key_type=bytes)
+    scored = app.topic(settings.topic_scored, value_type=bytes, key_type=bytes)
+    dead = app.topic(settings.topic_deadletter, value_type=bytes, key_type=bytes)
+
+    @app.agent(accepted)
+    async def score(stream: Any) -> None:
+        async for batch in stream.take_events(settings.detector_batch_size, within=0.05):
+            await _score_batch(batch)
+
+    async def _score_batch(batch: list[Any]) -> None:
+        started = time.perf_counter()
+        good: list[dict[str, Any]] = []
+        for event in batch:
+            raw = event.value
+            decoded = decode_accepted(raw)
+            if isinstance(decoded, tuple):
+                reason, errors = decoded
+                record = events.dead_letter(
+                    source_topic=settings.topic_accepted,
+                    partition=event.message.partition, offset=event.message.offset,
+                    payload_sha256=hashlib.sha256(raw or b"").hexdigest(), reason=reason,
+                    errors=errors, consumer="detector", at=datetime.now(UTC),
+                )
+                await dead.send(value=json.dumps(record).encode())
+                metrics.dead_letters.labels("detector", reason).inc()
+                continue
+            good.append(decoded)
+        if not good:
+            return
+        try:
+            detections = list(detector.detect_many((e["note_id"], e["text"]) for e in good))
+        except Exception:
+            metrics.detector_errors.inc()
+            log.exception("detector_batch_failed", size=len(good))
+            raise
+        now = datetime.now(UTC)
+        for event, detection in zip(good, detections, strict=True):
+            out = events.note_scored(event, detection, now)
+            await scored.send(key=event["subject_key"].encode(), value=json.dumps(out).encode())
+            metrics.notes_scored.inc()
+            for ground in detection.grounds if detection.flag else ():
+                metrics.notes_flagged.labels(ground).inc()
+            received = datetime.fromisoformat(event["received_at"])
+            metrics.event_age_at_scoring.observe(max(0.0, (now - received).total_seconds()))
+        metrics.detect_latency.observe(time.perf_counter() - started)
+        log.info("batch_scored", size=len(good), flagged=sum(d.flag for d in detections),
+                 model_version=detector.model_version)
+
+    @app.page("/metrics")
+    async def prometheus_metrics(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json({"status": "ok", "model_version": detector.model_version})
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        ready = app.consumer is not None and bool(app.consumer.assignment())
+        return web.json({"consumer_assigned": ready}, status=200 if ready else 503)
+
+    return app
