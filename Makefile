@@ -3,7 +3,6 @@
 
 VENV := .venv
 PY := $(VENV)/bin/python
-export XDG_RUNTIME_DIR ?= /tmp
 
 setup:
 	@scripts/setup.sh run

@@ -5,13 +5,16 @@ Outside demo mode the secrets have no defaults: the services refuse to start wit
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# Where schemas/, models/, config/ and demo/ live: the source tree, or BUURTSIGNAAL_HOME when the
+# packages are installed elsewhere (the container image sets it to /app).
+REPO_ROOT = Path(os.environ.get("BUURTSIGNAAL_HOME") or Path(__file__).resolve().parent.parent)
 
 # Fixed, published demo secrets: only ever used with demo_mode=true on fictional data.
 _DEMO_KEY_SECRET = "demo-only-household-key-secret-not-for-production"

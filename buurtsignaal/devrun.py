@@ -95,7 +95,9 @@ def stop_services(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def run_dev_stack(reset: bool = False) -> int:
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    runtime_dir = Path("/tmp/buurtsignaal-runtime")
+    runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
     base = Settings()
     data_dir = base.data_dir
     if reset:

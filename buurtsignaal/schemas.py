@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+from buurtsignaal.config import REPO_ROOT
+
+SCHEMA_DIR = REPO_ROOT / "schemas"
 _BASE = "https://buurtsignaal.example/schemas/"
 
 

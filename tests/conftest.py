@@ -7,7 +7,9 @@ import os
 
 import pytest
 
-os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+_runtime = "/tmp/buurtsignaal-runtime"
+os.makedirs(_runtime, mode=0o700, exist_ok=True)
+os.environ.setdefault("XDG_RUNTIME_DIR", _runtime)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,0 +1,110 @@
+"""The three services as separate OS processes, as `make run` starts them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from buurtsignaal.config import Settings
+from buurtsignaal.devstack import free_port, wait_for
+
+SERVICES = ("notifier", "detector", "ingest")
+
+
+@dataclass
+class ServiceProcs:
+    settings: Settings
+    env: dict[str, str]
+    log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bs-logs-")))
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        port = {"ingest": self.settings.ingest_port, "detector": self.settings.detector_port,
+                "notifier": self.settings.notifier_port}[service]
+        return f"http://127.0.0.1:{port}"
+
+    def start(self, service: str) -> None:
+        log = open(self.log_dir / f"{service}.log", "ab")  # noqa: SIM115 - closed with the child
+        self.procs[service] = subprocess.Popen(
+            [sys.executable, "-m", "buurtsignaal.cli", "serve", service],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_for(lambda: self._healthy(service), 120, f"{service} healthy; log: {self.log(service)[-2000:]}",
+                 interval=0.3)
+
+    def _healthy(self, service: str) -> bool:
+        proc = self.procs[service]
+        if proc.poll() is not None:
+            raise RuntimeError(f"{service} exited ({proc.returncode}):\n{self.log(service)[-4000:]}")
+        try:
+            return httpx.get(self.url(service) + "/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, service: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.procs.get(service)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+    def start_all(self) -> None:
+        for service in SERVICES:
+            self.start(service)
+
+    def stop_all(self) -> None:
+        for service in reversed(SERVICES):
+            self.stop(service)
+
+    def log(self, service: str) -> str:
+        path = self.log_dir / f"{service}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def service_procs(settings: Settings) -> ServiceProcs:
+    ports = {"ingest_port": free_port(), "detector_port": free_port(), "notifier_port": free_port()}
+    settings = settings.model_copy(update=ports)
+    env = {
+        **os.environ,
+        "BUURTSIGNAAL_DATABASE_URL": settings.database_url,
+        "BUURTSIGNAAL_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "BUURTSIGNAAL_INGEST_PORT": str(ports["ingest_port"]),
+        "BUURTSIGNAAL_DETECTOR_PORT": str(ports["detector_port"]),
+        "BUURTSIGNAAL_NOTIFIER_PORT": str(ports["notifier_port"]),
+        "BUURTSIGNAAL_DEMO_MODE": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return ServiceProcs(settings, env)
+
+
+def metric_value(text: str, series: str) -> float:
+    """Sum of all samples whose name{labels} starts with `series` (exact labels or a prefix)."""
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(series) and not line.startswith("#"):
+            total += float(line.rsplit(" ", 1)[-1])
+    return total
+
+
+def login(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    import re
+
+    form = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf, "login form has no CSRF token"
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf": csrf.group(1)}, follow_redirects=True)
+
+
+__all__ = ["ServiceProcs", "login", "metric_value", "service_procs", "signal"]
