@@ -22,6 +22,8 @@ from buurtsignaal.domain import events
 from buurtsignaal.schemas import validate
 
 log = logs.get(__name__)
+# aiohttp (faust's web server) wants the charset apart from the content type.
+METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
 
 
 def decode_accepted(raw: bytes) -> dict[str, Any] | tuple[str, list[str]]:
@@ -107,7 +109,7 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.page("/metrics")
     async def prometheus_metrics(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        return web.bytes(generate_latest(), content_type=METRICS_CONTENT_TYPE)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
