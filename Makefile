@@ -26,8 +26,15 @@ test-unit: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
+## Every benchmark (numbers go to docs/performance.md and the docs each script names). Takes
+## about 20 minutes on 2 cores; raw results land in bench/results/ (git-ignored).
 bench: setup
 	$(PY) bench/bench_detect.py
+	$(PY) bench/bench_early_warning.py
+	$(PY) bench/measure_pseudonymisation.py
+	$(PY) bench/bench_pipeline.py
+	$(PY) bench/bench_pipeline.py --detector-workers 2
+	$(PY) bench/bench_scale.py
 
 clean-dev:
 	rm -rf data/dev

@@ -61,9 +61,15 @@ def serve(service: Annotated[str, typer.Argument(help="ingest | detector | notif
         from buurtsignaal import logs
         from services.detector.app import create_app as create_detector
 
-        faust_app = create_detector(settings)
-        worker = Worker(faust_app, loglevel=settings.log_level, quiet=True)
+        class _Worker(Worker):
+            def on_setup_root_logger(self, logger, level):  # type: ignore[no-untyped-def]
+                # faust installs its own plain-text handlers when it starts: ours (JSON) win.
+                super().on_setup_root_logger(logger, level)
+                logs.configure(settings.log_level, settings.log_json, "detector")
+
         logs.configure(settings.log_level, settings.log_json, "detector")
+        faust_app = create_detector(settings)
+        worker = _Worker(faust_app, loglevel=settings.log_level, quiet=True)
         worker.execute_from_commandline()
     else:
         _fail(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
@@ -85,7 +91,7 @@ def topics_create() -> None:
 
     settings = get_settings()
     created = create_topics(settings.kafka_bootstrap, list(settings.topics),
-                            settings.topic_partitions)
+                            settings.topic_partitions, compacted=settings.compacted_topics)
     typer.echo(f"created: {', '.join(created) or '-'} (all present: {', '.join(settings.topics)})")
 
 
@@ -208,6 +214,14 @@ def _register_detector_commands() -> None:
 
 
 _register_detector_commands()
+
+from services.detector.early_warning.cli import register as _register_backtest  # noqa: E402
+
+_register_backtest(app)
+
+from buurtsignaal.privacy.cli import register as _register_privacy  # noqa: E402
+
+_register_privacy(app)
 
 if __name__ == "__main__":
     app()

@@ -25,9 +25,11 @@ DEMO_TENANT = "demo-corporatie"
 DEMO_USERS = (
     # username, password, role, region, municipalities
     ("adv.utrecht", "demo-utrecht-2026", "adv_medewerker", "midden-nederland", []),
+    ("adv.utrecht2", "demo-utrecht2-2026", "adv_medewerker", "midden-nederland", []),
     ("adv.nhn", "demo-alkmaar-2026", "adv_medewerker", "noord-holland-noord", []),
     ("adv.drenthe", "demo-drenthe-2026", "adv_medewerker", "drenthe", []),
     ("coord.utrecht", "demo-coordinator-2026", "coordinator", None, ["GM0344"]),
+    ("coord.amersfoort", "demo-amersfoort-2026", "coordinator", None, ["GM0307"]),
     ("beheerder", "demo-beheerder-2026", "beheerder", None, []),
 )
 DEMO_NOTES = REPO_ROOT / "demo" / "notes.jsonl"
@@ -168,6 +170,7 @@ def _print_banner(settings: Settings, api_key: str, accepted: int, duplicates: i
         "  Demo-accounts:",
         *[f"    {u:<14} {p:<24} {r}{' (' + g + ')' if g else ''}{' ' + ','.join(m) if m else ''}"
           for u, p, r, g, m in DEMO_USERS],
+        f"  E-mails (demo, geen SMTP): {settings.data_dir / 'mail'}",
         f"  Logs: {log_dir}",
         "Stoppen: Ctrl-C",
         "",

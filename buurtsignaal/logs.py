@@ -30,6 +30,8 @@ def configure(level: str = "INFO", json: bool = True, service: str = "buurtsigna
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                # Tracebacks as a string field (no local variables: they may hold note text).
+                structlog.processors.format_exc_info,
                 lambda _l, _m, ev: {**ev, "service": service},
                 renderer,
             ],
@@ -39,8 +41,10 @@ def configure(level: str = "INFO", json: bool = True, service: str = "buurtsigna
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Client libraries are chatty at INFO and may log message contents at DEBUG.
-    for noisy in ("kafka", "aiokafka", "faust", "mode", "uvicorn.access", "httpx", "yoyo"):
+    for noisy in ("kafka", "aiokafka", "faust", "mode", "uvicorn.access", "httpx", "yoyo", "spacy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # spaCy attaches its own plain-text handler; its records go through ours (JSON) instead.
+    logging.getLogger("spacy").handlers.clear()
 
 
 def get(name: str) -> structlog.stdlib.BoundLogger:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
@@ -34,6 +35,20 @@ def validator(name: str) -> Draft202012Validator:
     """Validator for e.g. 'note.v1' (file schemas/note.v1.json)."""
     schema = json.loads((SCHEMA_DIR / f"{name}.json").read_text(encoding="utf-8"))
     return Draft202012Validator(schema, registry=_registry())
+
+
+@cache
+def _fast_validator(name: str) -> jsonschema_rs.Draft202012Validator:
+    """The same schema compiled by jsonschema-rs: ~200x faster for the common (valid) case.
+    Formats stay annotations, as with the Python validator above (no format checker)."""
+    registry = jsonschema_rs.Registry([
+        (key, contents)
+        for path in sorted(SCHEMA_DIR.glob("*.json"))
+        for contents in [json.loads(path.read_text(encoding="utf-8"))]
+        for key in (contents["$id"], path.name)
+    ])
+    schema = json.loads((SCHEMA_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    return jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
 
 
 def schema_names() -> list[str]:
@@ -78,6 +93,10 @@ def _describe(error: ValidationError) -> tuple[str, str]:
 
 def validate(name: str, instance: Any) -> list[dict[str, str]]:
     """All problems with `instance` against schema `name`, as [{"loc", "message"}], sorted by loc."""
+    # Fast path for valid instances (every message and request, almost always); the Python
+    # validator, which says what is wrong without echoing values, only runs for invalid ones.
+    if _fast_validator(name).is_valid(instance):
+        return []
     errors = [_describe(e) for e in validator(name).iter_errors(instance)]
     return [{"loc": loc, "message": msg} for loc, msg in sorted(set(errors))]
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine: Debian packages (for tests: Chromium for the
-# browser tests, docker-compose and promtool to validate deployment files) and the Python
+# browser tests, docker-compose, promtool and amtool to validate deployment files; prometheus
+# also runs in the metrics end-to-end test) and the Python
 # environment in .venv/. Idempotent and quick when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ apt_packages=()
 if [ "$MODE" = "test" ]; then
   command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
   command -v promtool >/dev/null 2>&1 || apt_packages+=(prometheus)
+  command -v amtool >/dev/null 2>&1 || apt_packages+=(prometheus-alertmanager)
   command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then

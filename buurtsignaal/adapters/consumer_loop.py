@@ -110,6 +110,8 @@ class ConsumerLoop(Generic[T]):
                 good.append(Decoded(record, self.decode(record.value)))
             except InvalidMessage as exc:
                 dead.append((record, exc.reason, exc.errors))
+            except Exception as exc:  # noqa: BLE001 - a decoder bug must not become a crash loop
+                dead.append((record, "processing_error", [f"decode failed: {type(exc).__name__}"]))
         if good:
             try:
                 self.process(good)

@@ -16,13 +16,16 @@ from kafka.errors import TopicAlreadyExistsError
 log = logging.getLogger(__name__)
 
 
-def create_topics(bootstrap: str, topics: list[str], partitions: int) -> list[str]:
-    """Create missing topics; returns the names that were created."""
+def create_topics(bootstrap: str, topics: list[str], partitions: int,
+                  compacted: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """Create missing topics; returns the names that were created. Topics in `compacted` get
+    cleanup.policy=compact (state changelogs must never lose their latest value to retention)."""
     existing = list_topics(bootstrap)
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="buurtsignaal-admin")
     try:
         wanted = [
-            NewTopic(name=t, num_partitions=partitions, replication_factor=1)
+            NewTopic(name=t, num_partitions=partitions, replication_factor=1,
+                     topic_configs={"cleanup.policy": "compact"} if t in compacted else {})
             for t in topics
             if t not in existing
         ]
@@ -85,15 +88,21 @@ def make_consumer(
 
 
 def consumer_lag(consumer: KafkaConsumer) -> int:
-    """Messages behind the end of the assigned partitions (0 when nothing is assigned)."""
+    """Messages behind the end of the assigned partitions (0 when nothing is assigned).
+
+    Uses the high watermark of the last fetch response (no extra request per poll); only a
+    partition not fetched yet asks the broker for its end offset."""
     assigned = consumer.assignment()
     if not assigned:
         return 0
-    ends = consumer.end_offsets(list(assigned))
+    ends = {tp: consumer.highwater(tp) for tp in assigned}
+    unknown = [tp for tp, end in ends.items() if end is None]
+    if unknown:
+        ends.update(consumer.end_offsets(unknown))
     lag = 0
     for tp in assigned:
         try:
-            lag += max(0, ends.get(tp, 0) - consumer.position(tp))
+            lag += max(0, (ends.get(tp) or 0) - consumer.position(tp))
         except Exception:  # noqa: BLE001 - a partition mid-rebalance has no position yet
             continue
     return lag

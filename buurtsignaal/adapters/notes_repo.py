@@ -1,4 +1,8 @@
-"""Storing notes and their outbox events in one transaction (the transactional outbox)."""
+"""Storing notes and their outbox events in one transaction (the transactional outbox).
+
+Before a note is stored its text is pseudonymised and the original encrypted (privacy.protect):
+notes.text and the note-accepted event carry only the pseudonymised text; the original exists only
+as ciphertext in notes.original_ciphertext."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from psycopg.types.json import Jsonb
 
 from buurtsignaal.domain import events
 from buurtsignaal.domain.notes import IncomingNote, area_key, subject_key
+from buurtsignaal.privacy.protect import NoteProtector
 
 OUTBOX_CHANNEL = "buurtsignaal_outbox"
 
@@ -19,10 +24,12 @@ OUTBOX_CHANNEL = "buurtsignaal_outbox"
 class StoreResult:
     accepted: list[tuple[str, str]] = field(default_factory=list)  # (external_id, note_id)
     duplicates: list[str] = field(default_factory=list)
+    identifiers: dict[str, int] = field(default_factory=dict)  # placeholders made, by kind
 
 
 def store_notes(
-    conn: psycopg.Connection, notes: list[IncomingNote], *, key_secret: str, topic: str
+    conn: psycopg.Connection, notes: list[IncomingNote], *, key_secret: str, topic: str,
+    protector: NoteProtector,
 ) -> StoreResult:
     """Insert new notes and their outbox rows atomically; (tenant, external_id) already present
     or repeated within the batch counts as a duplicate and is neither stored nor published again.
@@ -40,14 +47,19 @@ def store_notes(
             continue
         seen.add(ident)
         rows.append((uuid.uuid4(), note))
+    protected = {nid: protector.protect(nid, n.text) for nid, n in rows}
+    for p in protected.values():
+        for kind, count in p.counts.items():
+            result.identifiers[kind] = result.identifiers.get(kind, 0) + count
     cols = list(zip(*[
         (
-            nid, n.tenant, n.external_id, n.occurred_at, now, n.author_role, n.text, n.category,
+            nid, n.tenant, n.external_id, n.occurred_at, now, n.author_role,
+            protected[nid].pseudonymised, n.category,
             n.address.postcode.replace(" ", "").upper(), n.address.house_number, n.address.suffix,
             n.address.postcode_area, n.municipality_code,
             subject_key(key_secret, n.address),
             area_key(key_secret, n.municipality_code, n.address.postcode_area),
-            n.source, str(nid),
+            n.source, str(nid), protected[nid].ciphertext, protected[nid].key_id, protector.name,
         )
         for nid, n in rows
     ], strict=True))
@@ -55,11 +67,12 @@ def store_notes(
         """
         INSERT INTO notes (id, tenant_id, external_id, occurred_at, received_at, author_role, text,
                            category, postcode, house_number, house_suffix, postcode_area,
-                           municipality_code, subject_key, area_key, source, correlation_id)
+                           municipality_code, subject_key, area_key, source, correlation_id,
+                           original_ciphertext, original_key_id, pseudonymiser)
         SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::timestamptz[],
                              %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],
                              %s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                             %s::text[], %s::text[])
+                             %s::text[], %s::text[], %s::bytea[], %s::text[], %s::text[])
         ON CONFLICT (tenant_id, external_id) DO NOTHING
         RETURNING id, external_id, tenant_id, occurred_at, received_at, author_role, text,
                   subject_key, area_key, municipality_code, correlation_id

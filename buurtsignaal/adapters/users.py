@@ -15,6 +15,8 @@ ROLES = ("adv_medewerker", "coordinator", "beheerder")
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 SESSION_TTL = timedelta(hours=8)
+# A session unused this long ends, even within SESSION_TTL (a forgotten open screen).
+SESSION_IDLE = timedelta(minutes=30)
 
 _hasher = PasswordHasher()
 # Verified when the user does not exist, so both paths cost the same time.
@@ -115,12 +117,22 @@ def create_session(conn: psycopg.Connection, user: User) -> str:
 
 
 def get_session(conn: psycopg.Connection, token: str) -> Session | None:
+    """The live session for this cookie token; ends on expiry, idle timeout or a disabled user.
+    Marks it used (at most once a minute, to keep page views cheap)."""
     row = conn.execute(
-        """SELECT u.*, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id
-           WHERE s.token_hash = %s AND s.expires_at > now() AND NOT u.disabled""",
-        (_token_hash(token),),
+        """SELECT u.*, s.csrf_token, s.token_hash,
+                  s.last_seen_at < now() - interval '1 minute' AS stale
+           FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.token_hash = %s AND s.expires_at > now() AND NOT u.disabled
+             AND s.last_seen_at > now() - %s""",
+        (_token_hash(token), SESSION_IDLE),
     ).fetchone()
-    return Session(_user(row), row["csrf_token"]) if row else None
+    if row is None:
+        return None
+    if row["stale"]:
+        conn.execute("UPDATE sessions SET last_seen_at = now() WHERE token_hash = %s",
+                     (row["token_hash"],))
+    return Session(_user(row), row["csrf_token"])
 
 
 def end_session(conn: psycopg.Connection, token: str) -> None:
@@ -137,3 +149,36 @@ def record_audit(
         "INSERT INTO audit_log (actor, action, case_id, detail) VALUES (%s, %s, %s, %s)",
         (actor, action, case_id, Jsonb(detail or {})),
     )
+
+
+AUDIT_COLUMNS = ("id", "at", "actor", "action", "case_id", "detail")
+
+
+def read_audit(
+    conn: psycopg.Connection, *, actor: str | None = None, case_id: int | None = None,
+    action: str | None = None, before_id: int | None = None, limit: int = 100,
+) -> list[dict]:  # type: ignore[type-arg]
+    """Newest first; `before_id` pages backwards through the log."""
+    return conn.execute(
+        """SELECT id, at, actor, action, case_id, detail FROM audit_log
+           WHERE (%(actor)s::text IS NULL OR actor = %(actor)s)
+             AND (%(case_id)s::bigint IS NULL OR case_id = %(case_id)s)
+             AND (%(action)s::text IS NULL OR action = %(action)s)
+             AND (%(before)s::bigint IS NULL OR id < %(before)s)
+           ORDER BY id DESC LIMIT %(limit)s""",
+        {"actor": actor, "case_id": case_id, "action": action, "before": before_id,
+         "limit": limit},
+    ).fetchall()
+
+
+def iter_audit(conn: psycopg.Connection, batch: int = 1000):  # type: ignore[no-untyped-def]
+    """The whole log in order, streamed in batches (for export)."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            "SELECT id, at, actor, action, case_id, detail FROM audit_log WHERE id > %s "
+            "ORDER BY id LIMIT %s", (last, batch)).fetchall()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1]["id"]

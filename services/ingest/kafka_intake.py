@@ -10,11 +10,13 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from buurtsignaal import logs, metrics
+from buurtsignaal.adapters import ops_gauges
 from buurtsignaal.adapters.apikeys import tenant_exists
 from buurtsignaal.adapters.consumer_loop import ConsumerLoop, Decoded, InvalidMessage
 from buurtsignaal.adapters.notes_repo import store_notes
 from buurtsignaal.config import Settings
 from buurtsignaal.domain.notes import IncomingNote
+from buurtsignaal.privacy.protect import NoteProtector, protector_from_settings
 from buurtsignaal.service.intake import Rejected, parse_incoming_message
 
 log = logs.get(__name__)
@@ -24,7 +26,7 @@ def decode_incoming(raw: bytes) -> IncomingNote:
     metrics.notes_received.labels("kafka").inc()
     try:
         message: Any = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError, RecursionError) as exc:
         metrics.notes_rejected.labels("kafka", "invalid_json").inc()
         raise InvalidMessage("invalid_json", [f"not valid JSON: {type(exc).__name__}"]) from exc
     parsed = parse_incoming_message(message)
@@ -36,7 +38,9 @@ def decode_incoming(raw: bytes) -> IncomingNote:
     return parsed
 
 
-def make_intake(settings: Settings, pool: ConnectionPool, stop: threading.Event) -> ConsumerLoop:
+def make_intake(settings: Settings, pool: ConnectionPool, stop: threading.Event,
+                protector: NoteProtector | None = None) -> ConsumerLoop:
+    protector = protector or protector_from_settings(settings)
     known_tenants: set[str] = set()
 
     def process(batch: list[Decoded[IncomingNote]]) -> None:
@@ -49,14 +53,18 @@ def make_intake(settings: Settings, pool: ConnectionPool, stop: threading.Event)
                 known_tenants.add(tenant)
             result = store_notes(
                 conn, [i.value for i in batch], key_secret=settings.key_secret,
-                topic=settings.topic_accepted,
+                topic=settings.topic_accepted, protector=protector,
             )
+        for kind, count in result.identifiers.items():
+            metrics.identifiers_pseudonymised.labels(kind).inc(count)
         for item in batch:
             if item.value.external_id not in result.duplicates:
                 metrics.notes_accepted.labels("kafka", item.value.tenant).inc()
+                ops_gauges.mark_accepted(item.value.tenant, 1)
         metrics.notes_duplicate.labels("kafka").inc(len(result.duplicates))
         log.info("kafka_notes_stored", accepted=len(result.accepted),
-                 duplicates=len(result.duplicates))
+                 duplicates=len(result.duplicates),
+                 correlation_ids=[note_id for _, note_id in result.accepted])
 
     return ConsumerLoop(
         name="ingest-intake",

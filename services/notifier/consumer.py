@@ -41,6 +41,9 @@ def make_consumer_loop(
             log.info("case_created", case_id=case_id, adv_region=region)
         for seconds in stored.latencies:
             metrics.end_to_end_latency.observe(seconds)
+        log.info("scores_stored", received=len(batch), stored=stored.scores_stored,
+                 cases_created=len(stored.cases_created),
+                 correlation_ids=[item.value["correlation_id"] for item in batch])
 
     return ConsumerLoop(
         name="notifier",

@@ -4,14 +4,20 @@
   the compose spec schema and interpolates variables; no daemon needed), plus structural checks.
 - deploy/prometheus: `promtool check config` (also checks the rule files it references) and
   `promtool test rules` (alert unit tests).
+- deploy/alertmanager: `amtool check-config` and `amtool config routes test` (who gets paged).
+- deploy/grafana: provisioning wired to the dashboard; every dashboard query is valid PromQL
+  (checked by promtool as recording rules) over metrics the code exports.
+- docs/operations.md: every exported metric and every alert is in the catalogue / runbook.
 - Dockerfile / .dockerignore: static checks (non-root USER, HEALTHCHECK, no baked-in secrets).
 
-`docker-compose` and `promtool` come from the Debian packages `docker-compose` and `prometheus`,
-installed by the project's setup. When they are missing these tests fail; they never skip.
+`docker-compose`, `promtool` and `amtool` come from the Debian packages `docker-compose`,
+`prometheus` and `prometheus-alertmanager`, installed by the project's setup. When they are
+missing these tests fail; they never skip.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -29,13 +35,17 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
+ALERTMANAGER_CONFIG = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
+GRAFANA_DIR = ROOT / "deploy" / "grafana"
 METRICS_MODULE = ROOT / "buurtsignaal" / "metrics.py"
+OPERATIONS_DOC = ROOT / "docs" / "operations.md"
 
 REQUIRED_ENV = (
     "POSTGRES_PASSWORD",
     "BUURTSIGNAAL_KEY_SECRET",
     "BUURTSIGNAAL_SESSION_SECRET",
     "BUURTSIGNAAL_ENCRYPTION_KEYS",
+    "GRAFANA_ADMIN_PASSWORD",
 )
 SECRET_ENV = (
     "BUURTSIGNAAL_KEY_SECRET",
@@ -46,8 +56,9 @@ APP_SERVICES = {"ingest": 8001, "detector": 8002, "notifier": 8003}
 
 SETUP_HINT = (
     "is not installed. Run the project's setup (`bash .ci/run`, or the setup step in the "
-    "README), which installs the Debian packages `docker-compose` and `prometheus`; by hand: "
-    "`apt-get install -y --no-install-recommends docker-compose prometheus`."
+    "README), which installs the Debian packages `docker-compose`, `prometheus` and "
+    "`prometheus-alertmanager`; by hand: `apt-get install -y --no-install-recommends "
+    "docker-compose prometheus prometheus-alertmanager`."
 )
 
 
@@ -222,7 +233,10 @@ def test_promtool_check_config() -> None:
     result = _run([_tool("promtool"), "check", "config", "deploy/prometheus/prometheus.yml"])
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "3 rules found" in output, output
+    rules = yaml.safe_load((PROMETHEUS_DIR / "rules" / "buurtsignaal.yml").read_text())
+    count = sum(len(group["rules"]) for group in rules["groups"])
+    assert count >= 13, count
+    assert f"{count} rules found" in output, output
 
 
 def test_promtool_rule_unit_tests() -> None:
@@ -242,17 +256,172 @@ def test_prometheus_scrapes_the_three_services() -> None:
     assert config["rule_files"] == ["rules/*.yml"]
 
 
+def _exported_metrics() -> set[str]:
+    """Sample names the code exports: counters get _total, histograms _bucket/_count/_sum."""
+    source = METRICS_MODULE.read_text()
+    names: set[str] = set()
+    for kind, name in re.findall(r"(Counter|Gauge|Histogram)\(\s*\"(buurtsignaal_[a-z0-9_]+)\"", source):
+        if kind == "Counter":
+            names.add(name if name.endswith("_total") else f"{name}_total")
+        elif kind == "Histogram":
+            names |= {name, f"{name}_bucket", f"{name}_count", f"{name}_sum"}
+        else:
+            names.add(name)
+    return names
+
+
+def _alert_rules() -> list[dict[str, Any]]:
+    rules = yaml.safe_load((PROMETHEUS_DIR / "rules" / "buurtsignaal.yml").read_text())
+    return [rule for group in rules["groups"] for rule in group["rules"]]
+
+
 def test_alert_rules_use_metrics_the_code_exports() -> None:
     """Every buurtsignaal_* metric used in an alert is defined in buurtsignaal/metrics.py."""
-    rules = yaml.safe_load((PROMETHEUS_DIR / "rules" / "buurtsignaal.yml").read_text())
-    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    exprs = [rule["expr"] for rule in _alert_rules()]
     used = {m for expr in exprs for m in re.findall(r"\bbuurtsignaal_[a-z0-9_]+", expr)}
     assert used, exprs
-    source = METRICS_MODULE.read_text()
-    defined = set(re.findall(r"\"(buurtsignaal_[a-z0-9_]+)\"", source))
-    # prometheus_client appends _total to counters declared without it.
-    exported = defined | {f"{name}_total" for name in defined if not name.endswith("_total")}
+    exported = _exported_metrics()
     assert used <= exported, f"alert rules use metrics not defined in metrics.py: {used - exported}"
+
+
+def test_every_alert_has_severity_and_runbook() -> None:
+    doc = OPERATIONS_DOC.read_text()
+    for rule in _alert_rules():
+        assert rule["labels"]["severity"] in {"critical", "warning", "info"}, rule["alert"]
+        assert {"summary", "description"} <= set(rule["annotations"]), rule["alert"]
+        assert f"`{rule['alert']}`" in doc, f"{rule['alert']} has no runbook entry in docs/operations.md"
+
+
+def test_metric_catalogue_lists_every_metric() -> None:
+    """docs/operations.md names every metric of buurtsignaal/metrics.py, with its type."""
+    doc = OPERATIONS_DOC.read_text()
+    source = METRICS_MODULE.read_text()
+    for kind, name in re.findall(r"(Counter|Gauge|Histogram)\(\s*\"(buurtsignaal_[a-z0-9_]+)\"", source):
+        shown = name if kind != "Counter" or name.endswith("_total") else f"{name}_total"
+        row = re.search(rf"^\| `{re.escape(shown)}` \| ([a-z]+) \|", doc, re.M)
+        assert row, f"{shown} is missing from the metric catalogue in docs/operations.md"
+        assert row.group(1) == kind.lower(), (shown, row.group(1))
+
+
+def test_metric_names_follow_prometheus_conventions() -> None:
+    source = METRICS_MODULE.read_text()
+    found = re.findall(r"(Counter|Gauge|Histogram)\(\s*\"(buurtsignaal_[a-z0-9_]+)\"", source)
+    assert len(found) >= 20, found
+    for kind, name in found:
+        if kind == "Counter":
+            assert name.endswith("_total"), name
+        if kind == "Histogram":
+            assert name.endswith("_seconds"), f"{name}: histograms here measure time in seconds"
+        assert not re.search(r"_(ms|milliseconds|minutes|hours)\b", name), f"{name}: use base units"
+    # Labels stay low-cardinality: never a household, note, person or free text.
+    labels = set(re.findall(r"\[([^\]]*)\]", source))
+    label_names = {lbl.strip().strip('"') for group in labels for lbl in group.split(",") if lbl.strip()}
+    forbidden = {"note_id", "subject_key", "area_key", "household", "address", "postcode", "user",
+                 "username", "text", "case_id", "correlation_id", "external_id"}
+    assert not label_names & forbidden, label_names & forbidden
+
+
+# --- (c2) Alertmanager ----------------------------------------------------------------------
+
+
+def test_amtool_check_config() -> None:
+    result = _run([_tool("amtool"), "check-config", str(ALERTMANAGER_CONFIG)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("labels", "receiver"), [
+    (["severity=critical", "alertname=BuurtsignaalNotesUnscored"], "on-call"),
+    (["severity=critical", "alertname=BuurtsignaalServiceDown", "job=buurtsignaal-ingest"], "on-call"),
+    (["severity=warning", "alertname=BuurtsignaalCasesPastSla", "adv_region=drenthe"],
+     "review-coordination"),
+    (["severity=warning", "alertname=BuurtsignaalConsumerLagGrowing", "consumer=detector"],
+     "operations-mail"),
+    (["severity=info", "alertname=BuurtsignaalNotesResent"], "operations-mail"),
+])
+def test_alert_routing(labels: list[str], receiver: str) -> None:
+    result = _run([_tool("amtool"), "config", "routes", "test",
+                   f"--config.file={ALERTMANAGER_CONFIG}", *labels])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == receiver, (labels, result.stdout)
+
+
+def test_every_severity_is_routed_somewhere_deliberate() -> None:
+    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text())
+    receivers = {r["name"] for r in config["receivers"]}
+    assert config["route"]["receiver"] in receivers
+    for route in config["route"]["routes"]:
+        assert route["receiver"] in receivers
+    # Secrets come from files, never inline.
+    text = ALERTMANAGER_CONFIG.read_text()
+    assert "smtp_auth_password:" not in text and "credentials:" not in text
+
+
+def test_prometheus_sends_alerts_to_alertmanager(compose: dict[str, Any]) -> None:
+    config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
+    targets = [t for am in config["alerting"]["alertmanagers"] for sc in am["static_configs"]
+               for t in sc["targets"]]
+    assert targets == ["alertmanager:9093"]
+    am = compose["services"]["alertmanager"]
+    assert "./deploy/alertmanager:/etc/alertmanager:ro" in am["volumes"]
+    assert "--config.file=/etc/alertmanager/alertmanager.yml" in am["command"]
+    assert all(str(p).startswith("127.0.0.1:") for p in am["ports"])
+
+
+# --- (c3) Grafana ---------------------------------------------------------------------------
+
+
+def _dashboard() -> dict[str, Any]:
+    return json.loads((GRAFANA_DIR / "dashboards" / "buurtsignaal.json").read_text())
+
+
+def _panel_exprs(dashboard: dict[str, Any]) -> list[str]:
+    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+
+
+def test_grafana_is_provisioned_in_compose(compose: dict[str, Any]) -> None:
+    grafana = compose["services"]["grafana"]
+    assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
+    assert "./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro" in grafana["volumes"]
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    assert grafana["depends_on"] == {"prometheus": {"condition": "service_healthy"}}
+    assert all(str(p).startswith("127.0.0.1:") for p in grafana["ports"])
+    provider = yaml.safe_load((GRAFANA_DIR / "provisioning" / "dashboards" / "buurtsignaal.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    datasource = yaml.safe_load(
+        (GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml").read_text())["datasources"][0]
+    assert datasource["url"] == "http://prometheus:9090"
+    used_uids = {p["datasource"]["uid"] for p in _dashboard()["panels"] if "datasource" in p}
+    assert used_uids == {datasource["uid"]}
+
+
+def test_dashboard_covers_what_operators_watch() -> None:
+    dashboard = _dashboard()
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
+    exprs = " ".join(_panel_exprs(dashboard))
+    for needed in ("buurtsignaal_ingest_notes_accepted_total", "buurtsignaal_detector_notes_flagged_total",
+                   "buurtsignaal_consumer_lag_messages", "buurtsignaal_notifier_end_to_end_seconds_bucket",
+                   "buurtsignaal_review_cases", "buurtsignaal_notifier_cases_past_sla"):
+        assert needed in exprs, needed
+    assert "histogram_quantile(0.99" in exprs
+    for panel in panels:
+        grid = panel["gridPos"]
+        assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24, panel["title"]
+
+
+def test_dashboard_queries_are_valid_promql_over_exported_metrics(tmp_path: Path) -> None:
+    exprs = _panel_exprs(_dashboard())
+    used = {m for e in exprs for m in re.findall(r"\bbuurtsignaal_[a-z0-9_]+", e)}
+    assert used <= _exported_metrics(), used - _exported_metrics()
+    # promtool parses every query when it is a recording rule.
+    rules = {"groups": [{"name": "dashboard", "rules": [
+        {"record": f"dashboard:query{i}", "expr": e} for i, e in enumerate(exprs)]}]}
+    path = tmp_path / "dashboard_rules.yml"
+    path.write_text(yaml.safe_dump(rules))
+    result = _run([_tool("promtool"), "check", "rules", str(path)])
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --- (d) Dockerfile -------------------------------------------------------------------------

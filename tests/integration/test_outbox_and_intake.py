@@ -13,6 +13,7 @@ from buurtsignaal.adapters.notes_repo import store_notes
 from buurtsignaal.adapters.postgres import make_pool
 from buurtsignaal.config import Settings
 from buurtsignaal.devstack import EmbeddedBroker
+from buurtsignaal.privacy.protect import protector_from_settings
 from buurtsignaal.schemas import validate
 from buurtsignaal.service.intake import parse_batch
 from services.ingest.kafka_intake import make_intake
@@ -26,7 +27,8 @@ def _store(settings: Settings, notes: list[dict], tenant: str = "corp-a") -> Non
     assert isinstance(parsed, list)
     with psycopg.connect(settings.database_url, row_factory=dict_row) as conn:
         ensure_tenant(conn, tenant)
-        store_notes(conn, parsed, key_secret=settings.key_secret, topic=settings.topic_accepted)
+        store_notes(conn, parsed, key_secret=settings.key_secret, topic=settings.topic_accepted,
+                    protector=protector_from_settings(settings))
 
 
 def _pending(settings: Settings) -> int:

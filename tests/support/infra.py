@@ -20,7 +20,8 @@ from buurtsignaal.devstack import EmbeddedBroker, EmbeddedPostgres, free_port
 
 __all__ = ["create_topics", "free_port"]
 
-TABLES = "audit_log, sessions, users, cases, note_scores, outbox, notes, api_keys, tenants"
+TABLES = ("audit_log, sessions, users, notifications, cases, note_scores, outbox, notes, api_keys, "
+          "tenants")
 
 
 def start_postgres() -> tuple[EmbeddedPostgres, Path]:

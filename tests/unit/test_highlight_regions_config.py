@@ -37,6 +37,9 @@ def test_production_needs_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BUURTSIGNAAL_SESSION_SECRET", raising=False)
     with pytest.raises(ValueError, match="BUURTSIGNAAL_KEY_SECRET"):
         Settings(demo_mode=False)
-    ok = Settings(demo_mode=False, key_secret="k" * 32, session_secret="s" * 32)
+    from buurtsignaal.privacy.crypto import Keyring
+
+    ok = Settings(demo_mode=False, key_secret="k" * 32, session_secret="s" * 32,
+                  encryption_keys=Keyring.generate("k1"))
     assert ok.key_secret == "k" * 32
     assert Settings(demo_mode=True).key_secret

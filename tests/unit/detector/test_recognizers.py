@@ -114,3 +114,59 @@ def test_context_word_raises_score(rules_detector):
 def test_evidence_names_recognizer_and_pattern(rules_detector):
     assert "scheldwoord_herkomst/samenstelling met scheldwoord" in fired_patterns(
         rules_detector, "kankermarokkaan")
+
+
+MORE_POSITIVE = [
+    ("'JOOD' op de deur gekrast", "scheldwoord_godsdienst"),
+    ("ze riepen 'vuile koelie'", "scheldwoord_herkomst"),
+    ("K4NKERM0KR0 op de muur", "scheldwoord_herkomst"),
+    ("'vuile n!kker' riep hij", "scheldwoord_huidskleur"),
+    ("'POLEN = DIEVEN' op een bord", "stereotype"),
+    ("'al die moslims moeten oprotten'", "groepsbelediging"),
+    ("de familie uit Eritrea", "identiteit_herkomst"),
+    ("mevr. Smit (82, blind)", "identiteit_leeftijd"),
+    ("hun fietsbanden zijn doorgesneden, bij niemand anders", "selectief_doelwit"),
+    ("gemeld bij het ADV", "melding_discriminatie"),
+    ("'gas is te goed voor je'", "bedreiging"),
+    ("hond op de kinderen afgestuurd", "geweld"),
+    ("'dit is voor kinderen van hier'", "uitsluiting_zwak"),
+]
+
+
+@pytest.mark.parametrize(("text", "recognizer"), MORE_POSITIVE)
+def test_more_recognizers_fire(rules_detector, text, recognizer):
+    assert recognizer in fired(rules_detector, text)
+
+
+MORE_NEGATIVE = [
+    ("dhr. Polak vraagt een sleutel", "scheldwoord_nationaliteit"),  # a surname, not a slur
+    ("huisnummer 88 krijgt een nieuwe bel", "bekladding"),
+    ("poster 'stop racisme' in de hal", "bekladding"),
+    ("'haat hoort hier niet' op een bord", "uitsluiting"),
+    ("twee moeders ruziën om de schommel", "scheldwoord_seksuele_gerichtheid"),
+    ("rooster opgehangen in de droogkamer", "bedreiging"),
+    ("koelkast weggehaald van de galerij", "vernieling"),
+    ("Geregeld.", "herhaling"),
+]
+
+
+@pytest.mark.parametrize(("text", "recognizer"), MORE_NEGATIVE)
+def test_more_recognizers_do_not_fire(rules_detector, text, recognizer):
+    assert recognizer not in fired(rules_detector, text)
+
+
+def test_prefilter_is_exact(rules_detector):
+    """Trying phrase patterns only at candidate positions finds exactly what a scan finds."""
+    rs = rules_detector.recognizers
+    texts = [t for t, _ in POSITIVE + MORE_POSITIVE + NEGATIVE + MORE_NEGATIVE]
+    fast = [sorted((h.recognizer.name, h.start, h.end) for h in a.hits)
+            for a in rules_detector.analyse(texts)]
+    saved = rs._phrase_by_prefix, rs._phrase_always, rs._cand_cache
+    try:
+        rs._phrase_by_prefix, rs._cand_cache = {}, {}
+        rs._phrase_always = tuple(range(len(rs._phrase_patterns)))
+        slow = [sorted((h.recognizer.name, h.start, h.end) for h in a.hits)
+                for a in rules_detector.analyse(texts)]
+    finally:
+        rs._phrase_by_prefix, rs._phrase_always, rs._cand_cache = saved
+    assert fast == slow

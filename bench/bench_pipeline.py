@@ -1,0 +1,396 @@
+"""Whole-pipeline benchmark: HTTP ingest -> outbox -> broker -> detector -> broker -> notifier ->
+score and case in PostgreSQL, with the three services as separate processes (as in production).
+
+Measured in one run, on the same machine state:
+1. raw broker rate: kafka-python produce and consume of 1 KB messages (the clients the relay and
+   the notifier use), the ceiling for anything that goes through the broker;
+2. latency at a steady 100 notes/s for S seconds (batches of 10 every 100 ms): from the moment
+   the client sent the note to the moment its score (and, for flagged notes, its case) was stored;
+3. sustained end-to-end throughput: N notes posted as fast as ingest accepts them (batches of
+   500, 2 clients); notes/s from the first POST until the last note has its score in PostgreSQL.
+CPU seconds per process are reported for each phase, to show where the time goes.
+
+    .venv/bin/python bench/bench_pipeline.py                     # defaults: 20k notes, 30 s steady
+    .venv/bin/python bench/bench_pipeline.py --notes 50000 --detector-workers 2
+
+Results: printed as Markdown and written to bench/results/pipeline-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from kafka import KafkaConsumer
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from buurtsignaal.adapters.apikeys import create_key, ensure_tenant  # noqa: E402
+from buurtsignaal.adapters.kafka import create_topics, make_producer  # noqa: E402
+from buurtsignaal.config import Settings  # noqa: E402
+from buurtsignaal.devstack import EmbeddedBroker, free_port, wait_for  # noqa: E402
+from tests.support import infra  # noqa: E402
+from tests.support.services import ServiceProcs, service_procs  # noqa: E402
+
+TENANT = "bench-corp"
+MUNICIPALITIES = ("GM0344", "GM0307", "GM0356", "GM0353")  # Utrecht region (config/regions.yaml)
+
+
+def corpus_texts() -> list[str]:
+    texts = []
+    for name in ("test.jsonl", "dev.jsonl"):
+        for line in (ROOT / "data" / "corpus" / name).read_text().splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    return texts
+
+
+def make_notes(n: int, prefix: str, texts: list[str]) -> list[dict[str, Any]]:
+    notes = []
+    for i in range(n):
+        house = i % 5000
+        notes.append({
+            "external_id": f"{prefix}-{i:08d}",
+            "occurred_at": "2026-11-01T10:00:00+01:00",
+            "text": texts[i % len(texts)],
+            "author_role": "huismeester",
+            "address": {"postcode": f"35{house // 100 % 100:02d} AB", "house_number": 1 + house % 100},
+            "municipality_code": MUNICIPALITIES[i % len(MUNICIPALITIES)],
+        })
+    return notes
+
+
+# --- CPU accounting -----------------------------------------------------------------------------
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+
+
+def postgres_pids(pgdata: Path) -> list[int]:
+    """The postmaster (first line of postmaster.pid) and its children (backends, workers)."""
+    try:
+        master = int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return []
+    pids = [master]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == master:
+                pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used by each named group of processes between start() and stop()."""
+
+    def __init__(self, groups: dict[str, list[int] | Callable[[], list[int]]]) -> None:
+        self.groups = groups
+
+    def _sample(self) -> dict[str, float]:
+        out = {}
+        for name, spec in self.groups.items():
+            pids = spec() if callable(spec) else spec
+            out[name] = sum(_cpu_of(p) for p in pids)
+        return out
+
+    def start(self) -> None:
+        self._start = self._sample()
+        self._t = time.monotonic()
+
+    def stop(self) -> dict[str, float]:
+        end = self._sample()
+        wall = time.monotonic() - self._t
+        result = {k: round(end[k] - self._start.get(k, 0.0), 1) for k in end}
+        result["wall"] = round(wall, 1)
+        return result
+
+
+# --- the stack ----------------------------------------------------------------------------------
+
+class Stack:
+    def __init__(self, detector_workers: int, partitions: int) -> None:
+        self.pg, self.tmp = infra.start_postgres()
+        settings = Settings(topic_partitions=partitions)
+        self.broker = EmbeddedBroker(free_port())
+        self.broker.start()
+        create_topics(self.broker.bootstrap, list(settings.topics), partitions,
+                      compacted=settings.compacted_topics)
+        self.procs: ServiceProcs = service_procs(
+            infra.make_settings(self.pg, self.broker, topic_partitions=partitions))
+        self.procs.env.update({
+            "BUURTSIGNAAL_API_RATE_LIMIT_PER_MINUTE": "1000000",
+            "BUURTSIGNAAL_TOPIC_PARTITIONS": str(partitions),
+            "BUURTSIGNAAL_LOG_LEVEL": "WARNING",  # measure the pipeline, not the log volume
+            "BUURTSIGNAAL_DATA_DIR": str(self.tmp / "data"),
+        })
+        with psycopg.connect(self.pg.url) as conn:
+            ensure_tenant(conn, TENANT)
+            self.key = create_key(conn, TENANT)
+        self.procs.start_all()
+        self.extra: list[subprocess.Popen[bytes]] = []
+        for _ in range(detector_workers - 1):
+            self._start_extra_detector()
+        wait_for(self._detectors_ready, 120, "detector workers assigned", interval=0.5)
+
+    def _start_extra_detector(self) -> None:
+        port = free_port()
+        env = {**self.procs.env, "BUURTSIGNAAL_DETECTOR_PORT": str(port)}
+        log = open(self.procs.log_dir / f"detector-{port}.log", "ab")  # noqa: SIM115
+        proc = subprocess.Popen([sys.executable, "-m", "buurtsignaal.cli", "serve", "detector"],
+                                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.extra.append(proc)
+        self.extra_urls = [*getattr(self, "extra_urls", []), f"http://127.0.0.1:{port}"]
+
+    def _detectors_ready(self) -> bool:
+        urls = [self.procs.url("detector"), *getattr(self, "extra_urls", [])]
+        try:
+            return all(httpx.get(u + "/readyz", timeout=2).status_code == 200 for u in urls)
+        except httpx.HTTPError:
+            return False
+
+    def cpu_groups(self) -> dict[str, list[int] | Callable[[], list[int]]]:
+        detectors = [self.procs.procs["detector"].pid, *(p.pid for p in self.extra)]
+        return {
+            "ingest": [self.procs.procs["ingest"].pid],
+            "detector": detectors,
+            "notifier": [self.procs.procs["notifier"].pid],
+            "postgres": lambda: postgres_pids(self.pg.pgdata),
+            "broker": [self.broker.process.pid] if self.broker.process else [],
+        }
+
+    def count(self, sql: str, params: Any = None) -> int:
+        return int(infra.query(self.pg.url, sql, params)[0]["n"])
+
+    def close(self) -> None:
+        for proc in self.extra:
+            proc.terminate()
+            proc.wait(30)
+        self.procs.stop_all()
+        self.broker.stop()
+        self.pg.stop("immediate")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --- phases -------------------------------------------------------------------------------------
+
+def broker_raw_rate(bootstrap: str, n: int) -> dict[str, float]:
+    topic = "bench.raw"
+    create_topics(bootstrap, [topic], 4)
+    payload = b"x" * 1024
+    producer = make_producer(bootstrap, "bench-raw")
+    started = time.perf_counter()
+    for i in range(n):
+        producer.send(topic, key=str(i % 997).encode(), value=payload)
+    producer.flush(60)
+    produce_s = time.perf_counter() - started
+    producer.close()
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id="bench-raw",
+                             auto_offset_reset="earliest", enable_auto_commit=False,
+                             max_poll_records=500)
+    got = 0
+    started = time.perf_counter()
+    deadline = started + 120
+    while got < n and time.perf_counter() < deadline:
+        got += sum(len(v) for v in consumer.poll(timeout_ms=500).values())
+    consume_s = time.perf_counter() - started
+    consumer.close()
+    return {"messages": n, "produce_per_s": round(n / produce_s), "consume_per_s": round(got / consume_s)}
+
+
+def post_all(url: str, key: str, notes: list[dict[str, Any]], batch: int, clients: int) -> float:
+    batches = [notes[i:i + batch] for i in range(0, len(notes), batch)]
+
+    def send(chunk: list[dict[str, Any]]) -> None:
+        with httpx.Client(timeout=60) as client:
+            for _ in range(20):
+                r = client.post(url + "/v1/notes", json={"notes": chunk},
+                                headers={"Authorization": f"Bearer {key}"})
+                if r.status_code == 202:
+                    return
+                time.sleep(0.5)
+            raise RuntimeError(f"ingest refused a batch: {r.status_code} {r.text[:200]}")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(send, batches))
+    return time.perf_counter() - started
+
+
+def sustained(stack: Stack, notes: list[dict[str, Any]]) -> dict[str, Any]:
+    before = stack.count("SELECT count(*) AS n FROM note_scores")
+    target = before + len(notes)
+    meter = CpuMeter(stack.cpu_groups())
+    meter.start()
+    started = time.perf_counter()
+    post_s = post_all(stack.procs.url("ingest"), stack.key, notes, batch=500, clients=2)
+    wait_for(lambda: stack.count("SELECT count(*) AS n FROM note_scores") >= target, 1800,
+             "all notes scored", interval=0.5)
+    total_s = time.perf_counter() - started
+    cpu = meter.stop()
+    # The detector process also runs the early warning over notes.scored; it may still be busy
+    # after the last score landed. The steady phase must not start on a busy detector.
+    quiet_s = wait_quiet(stack.cpu_groups()["detector"])  # type: ignore[arg-type]
+    cases = stack.count("""SELECT count(*) AS n FROM cases c JOIN notes n ON n.id = c.note_id
+                           WHERE n.external_id LIKE 'sus-%%'""")
+    return {"notes": len(notes), "ingest_accept_per_s": round(len(notes) / post_s),
+            "end_to_end_per_s": round(len(notes) / total_s), "seconds": round(total_s, 1),
+            "cases": cases, "cpu_seconds": cpu, "detector_busy_after_s": round(quiet_s, 1)}
+
+
+def wait_quiet(pids: list[int], limit: float = 600) -> float:
+    """Seconds until the processes use less than 20% of a core over 2 s."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        before = sum(_cpu_of(p) for p in pids)
+        time.sleep(2)
+        if sum(_cpu_of(p) for p in pids) - before < 0.4:
+            break
+    return time.perf_counter() - started
+
+
+def steady(stack: Stack, texts: list[str], rate: int, seconds: int) -> dict[str, Any]:
+    per_batch = max(1, rate // 10)
+    notes = make_notes(rate * seconds, "ste", texts)
+    sent_at: dict[str, float] = {}
+    url, key = stack.procs.url("ingest"), stack.key
+    meter = CpuMeter(stack.cpu_groups())
+    meter.start()
+    with httpx.Client(timeout=30) as client:
+        start = time.time()
+        for i in range(0, len(notes), per_batch):
+            due = start + (i // per_batch) * 0.1
+            time.sleep(max(0.0, due - time.time()))
+            chunk = notes[i:i + per_batch]
+            t0 = time.time()
+            r = client.post(url + "/v1/notes", json={"notes": chunk},
+                            headers={"Authorization": f"Bearer {key}"})
+            r.raise_for_status()
+            for n in chunk:
+                sent_at[n["external_id"]] = t0
+        lateness = time.time() - (start + seconds)
+    wait_for(lambda: stack.count("""SELECT count(*) AS n FROM note_scores s JOIN notes n
+                                    ON n.id = s.note_id WHERE n.external_id LIKE 'ste-%%'""")
+             >= len(notes), 300, "steady notes scored", interval=0.5)
+    cpu = meter.stop()
+    rows = infra.query(stack.pg.url, """
+        SELECT n.external_id, extract(epoch FROM s.stored_at) AS scored,
+               extract(epoch FROM c.created_at) AS cased
+        FROM notes n JOIN note_scores s ON s.note_id = n.id LEFT JOIN cases c ON c.note_id = n.id
+        WHERE n.external_id LIKE 'ste-%%'""")
+    scored = sorted(float(r["scored"]) - sent_at[r["external_id"]] for r in rows)
+    cased = sorted(float(r["cased"]) - sent_at[r["external_id"]] for r in rows if r["cased"])
+
+    def pct(values: list[float], q: float) -> float:
+        return round(values[min(len(values) - 1, int(q * len(values)))] * 1000) if values else -1
+
+    return {"rate_per_s": rate, "seconds": seconds, "notes": len(notes),
+            "sender_behind_s": round(max(0.0, lateness), 2),
+            "to_score_ms": {"p50": pct(scored, 0.5), "p95": pct(scored, 0.95), "p99": pct(scored, 0.99),
+                            "max": pct(scored, 1.0)},
+            "to_case_ms": {"cases": len(cased), "p50": pct(cased, 0.5), "p95": pct(cased, 0.95),
+                           "p99": pct(cased, 0.99)},
+            "cpu_seconds": cpu}
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    load = os.getloadavg()
+    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "kernel": platform.release(), "load_avg_1m_at_start": round(load[0], 2),
+            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--notes", type=int, default=20_000, help="notes for the sustained phase")
+    parser.add_argument("--steady-seconds", type=int, default=30)
+    parser.add_argument("--rate", type=int, default=100, help="notes/s in the steady phase")
+    parser.add_argument("--detector-workers", type=int, default=1)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--raw-messages", type=int, default=50_000)
+    args = parser.parse_args()
+
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp/buurtsignaal-runtime")
+    os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+    result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
+                              "command": " ".join([Path(sys.executable).name, *sys.argv]),
+                              "machine": machine(), "detector_workers": args.detector_workers,
+                              "partitions": args.partitions}
+    texts = corpus_texts()
+    stack = Stack(args.detector_workers, args.partitions)
+    try:
+        result["broker_raw"] = broker_raw_rate(stack.broker.bootstrap, args.raw_messages)
+        print("broker raw:", result["broker_raw"], flush=True)
+        # Warm-up: model caches, connection pools, consumer fetch sessions.
+        post_all(stack.procs.url("ingest"), stack.key, make_notes(500, "warm", texts), 250, 1)
+        wait_for(lambda: stack.count("SELECT count(*) AS n FROM note_scores") >= 500, 300, "warm-up")
+        wait_quiet(stack.cpu_groups()["detector"])  # type: ignore[arg-type]
+        # Latency first, on an idle pipeline; then the backlog of the sustained phase.
+        result["steady"] = steady(stack, texts, args.rate, args.steady_seconds)
+        print("steady:", result["steady"], flush=True)
+        wait_quiet(stack.cpu_groups()["detector"])  # type: ignore[arg-type]
+        result["sustained"] = sustained(stack, make_notes(args.notes, "sus", texts))
+        print("sustained:", result["sustained"], flush=True)
+    finally:
+        stack.close()
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"pipeline-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(markdown(result))
+    print(f"\nwritten to {path.relative_to(ROOT)}")
+
+
+def markdown(r: dict[str, Any]) -> str:
+    s, st, raw = r["sustained"], r["steady"], r["broker_raw"]
+    return "\n".join([
+        f"| measure ({r['detector_workers']} detector worker(s), {r['partitions']} partitions) | value |",
+        "| --- | --- |",
+        f"| raw broker produce (kafka-python, 1 KB) | {raw['produce_per_s']:,} msg/s |",
+        f"| raw broker consume (kafka-python, 1 KB) | {raw['consume_per_s']:,} msg/s |",
+        f"| ingest accepts (HTTP, batches of 500) | {s['ingest_accept_per_s']:,} notes/s |",
+        f"| sustained end to end ({s['notes']:,} notes to score in PostgreSQL) | "
+        f"{s['end_to_end_per_s']:,} notes/s |",
+        f"| latency at {st['rate_per_s']} notes/s, to score stored: p50 / p95 / p99 | "
+        f"{st['to_score_ms']['p50']} / {st['to_score_ms']['p95']} / {st['to_score_ms']['p99']} ms |",
+        f"| latency at {st['rate_per_s']} notes/s, to case stored: p50 / p95 / p99 | "
+        f"{st['to_case_ms']['p50']} / {st['to_case_ms']['p95']} / {st['to_case_ms']['p99']} ms |",
+        f"| detector still busy (early warning) after the last score | {s['detector_busy_after_s']} s |",
+        f"| CPU seconds in the sustained phase | {s['cpu_seconds']} |",
+    ])
+
+
+if __name__ == "__main__":
+    threading.current_thread().name = "bench"
+    main()

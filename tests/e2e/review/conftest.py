@@ -1,0 +1,74 @@
+"""The whole stack as processes, with a real SMTP server and a routing file for the test, and a
+real Chromium (Debian package) driven by Playwright."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, sync_playwright
+
+from buurtsignaal.devstack import EmbeddedBroker, EmbeddedPostgres
+from tests.integration.review.conftest import Mailbox
+from tests.support import infra
+from tests.support.services import ServiceProcs, service_procs
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+COORDINATOR_MAIL = "regie@utrecht.example"
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox(infra.free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def review_stack(e2e_infra: tuple[EmbeddedPostgres, EmbeddedBroker], mailbox: Mailbox,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcs]:
+    pg, broker = e2e_infra
+    infra.truncate_all(pg.url)
+    routing = tmp_path_factory.mktemp("routing") / "routing.yaml"
+    routing.write_text(yaml.safe_dump({
+        "receivers": [{"name": "intake", "email": {"to": ["intake@adv.example"]}},
+                      {"name": "gemeente-utrecht", "email": {"to": [COORDINATOR_MAIL]}}],
+        "route": {"receiver": "intake", "group_wait": "0s", "routes": [
+            {"match": {"event": "escalatie", "municipality": "GM0344"},
+             "receiver": "gemeente-utrecht"}]},
+    }), encoding="utf-8")
+    procs = service_procs(infra.make_settings(pg, broker))
+    procs.env.update({
+        "BUURTSIGNAAL_ROUTING_FILE": str(routing),
+        "BUURTSIGNAAL_SMTP_HOST": "127.0.0.1",
+        "BUURTSIGNAAL_SMTP_PORT": str(mailbox.port),
+        "BUURTSIGNAAL_SMTP_STARTTLS": "false",
+        "BUURTSIGNAAL_SMTP_FROM": "buurtsignaal@adv.example",
+        "BUURTSIGNAAL_NOTIFY_INTERVAL_SECONDS": "0.5",
+    })
+    procs.start_all()
+    try:
+        yield procs
+    finally:
+        procs.stop_all()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run scripts/setup.sh test (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
