@@ -10,14 +10,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 import psycopg
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 from kafka import KafkaConsumer, TopicPartition
 from psycopg.rows import dict_row
 
@@ -27,6 +24,7 @@ from buurtsignaal.adapters.users import add_user
 from buurtsignaal.devstack import EmbeddedBroker, EmbeddedPostgres
 from buurtsignaal.privacy.crypto import Keyring, note_aad
 from tests.support import infra
+from tests.support.mail import Mailbox, running_mailbox
 from tests.support.notes import note
 from tests.support.services import ServiceProcs, login, service_procs
 
@@ -51,29 +49,14 @@ KAFKA_TEXT = ("Bewoonster mevr. Schreuder (tel 0687654321) zag dat de Marokkaans
               "bespuugd en uitgescholden voor kankermoslim, bij Turfstekerstraat 41.")
 
 
-@dataclass
-class RawMailbox:
-    port: int
-    raw: list[bytes] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.raw.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[RawMailbox]:
-    box = RawMailbox(infra.free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
+def mailbox() -> Iterator[Mailbox]:
+    with running_mailbox() as box:
         yield box
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")
-def stack(e2e_infra: tuple[EmbeddedPostgres, EmbeddedBroker], mailbox: RawMailbox,
+def stack(e2e_infra: tuple[EmbeddedPostgres, EmbeddedBroker], mailbox: Mailbox,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcs]:
     pg, broker = e2e_infra
     infra.truncate_all(pg.url)
@@ -140,7 +123,7 @@ def _all_messages(bootstrap: str) -> list[tuple[str, bytes, bytes, list[tuple[st
         consumer.close()
 
 
-def test_nothing_personal_leaves_postgres(stack: ServiceProcs, mailbox: RawMailbox) -> None:
+def test_nothing_personal_leaves_postgres(stack: ServiceProcs, mailbox: Mailbox) -> None:
     settings = stack.settings
     with psycopg.connect(settings.database_url, row_factory=dict_row, autocommit=True) as conn:
         ensure_tenant(conn, "corp-leak")

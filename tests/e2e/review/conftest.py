@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, sync_playwright
 
 from buurtsignaal.devstack import EmbeddedBroker, EmbeddedPostgres
-from tests.integration.review.conftest import Mailbox
 from tests.support import infra
+from tests.support.mail import Mailbox, running_mailbox
 from tests.support.services import ServiceProcs, service_procs
 
 CHROMIUM = "/usr/bin/chromium"
@@ -24,13 +23,8 @@ COORDINATOR_MAIL = "regie@utrecht.example"
 
 @pytest.fixture(scope="module")
 def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox(infra.free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
+    with running_mailbox() as box:
         yield box
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")

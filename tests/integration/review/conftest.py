@@ -8,14 +8,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
@@ -26,6 +23,7 @@ from buurtsignaal.config import REPO_ROOT, Settings
 from buurtsignaal.domain.regions import RegionMap
 from services.notifier.app import create_app
 from tests.support.infra import free_port
+from tests.support.mail import Mailbox, running_mailbox
 
 PASSWORD = "correct-horse-battery"
 TEXT = ("Mevr. op nr. 14 is weer uitgescholden voor vuile makaak, buurman riep dat ze terug moet "
@@ -87,29 +85,10 @@ def new_client(app_settings: Settings) -> TestClient:
     return TestClient(create_app(app_settings, background=False))
 
 
-@dataclass
-class Mailbox:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-
-    port: int
-    messages: list[Message] = field(default_factory=list)
-    recipients: list[list[str]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 OK"
-
-
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox(free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
+    with running_mailbox() as box:
         yield box
-    finally:
-        controller.stop()
 
 
 @dataclass
