@@ -32,6 +32,7 @@ from .recognizers import RecognizerSet, load_recognizers
 
 RULES_VERSION = "detector-1.0.0+rules"
 DEFAULT_THRESHOLD = 0.5
+CONTEXT_DAMPING = 0.7
 BATCH_SIZE = 512
 # Hit kinds that can carry a flag: a span a reviewer can check as hostile.
 SIGNAL_KINDS = frozenset({"slur", "act", "exclusion", "attribution"})
@@ -89,6 +90,11 @@ class Detector:
         self.rule_margin = float(model.manifest.get("rule_margin", 1.0)) if model else 1.0
         self.ground_threshold = float(model.manifest.get("ground_threshold", 0.5)) if model else 0.5
         self.form_threshold = float(model.manifest.get("form_threshold", 0.5)) if model else 0.5
+        # Per-form overrides chosen on dev (training.per_form_thresholds); read on every decision
+        # so that tuning can change them on a live Detector.
+        self.form_thresholds: dict[str, float] = (
+            {k: float(v) for k, v in model.manifest.get("form_thresholds", {}).items()}
+            if model else {})
         self.model_version = model.version if model else RULES_VERSION
         self.severity_mode = str(model.manifest.get("severity_mode", "rule")) if model else "rule"
         # Word-unigram weights of the flag head, for naming the words behind a model-led flag.
@@ -138,16 +144,15 @@ class Detector:
         out = []
         forms = self._forms
         for text, doc in zip(texts, docs, strict=True):
-            arr = doc.to_array(_ORTH_IDX).tolist()
-            words, norms, lemmas, idx = [], [], [], []
-            for orth, start in arr:
-                form = forms.get(orth)
-                if form is None:
-                    form = self._form(orth)
-                words.append(form[0])
-                norms.append(form[1])
-                lemmas.append(form[2])
-                idx.append(start)
+            arr = doc.to_array(_ORTH_IDX)
+            if not len(arr):
+                words, norms, lemmas, idx = [], [], [], []
+            else:
+                orths = arr[:, 0].tolist()
+                idx = arr[:, 1].tolist()
+                get = forms.get
+                rows = [get(o) or self._form(o) for o in orths]
+                words, norms, lemmas = (list(x) for x in zip(*rows, strict=True))
             names = name_positions(words, norms)
             hits = self.recognizers.analyse(words, lemmas, idx, text, norms=norms, skip=names)
             has_quote = any(w in _QUOTES for w in words)
@@ -178,22 +183,48 @@ class Detector:
         return ["flag", *self._heads.names], np.column_stack([pf, labels])
 
     def decide(self, analyses: Sequence[NoteAnalysis]) -> list[Decision]:
-        """Flag score for every note; ground/form/severity heads only for flagged notes."""
-        X = build_matrix(analyses, self.dense_names) if self._heads is not None else None
-        pf = self._heads.flag_proba(X) if self._heads is not None and X is not None else None
-        probs: list[dict[str, float]] = [
-            {"flag": float(pf[i])} if pf is not None else {} for i in range(len(analyses))]
-        scored = [self.raw_score(a, p) for a, p in zip(analyses, probs, strict=True)]
-        flagged = [i for i, (s, ev) in enumerate(scored) if s >= self.threshold and ev]
+        """Flag score for every note; ground/form/severity heads only for flagged notes.
+
+        The classifier only runs for notes with a hostile span: without one a note cannot be
+        flagged (see _decide_one), so its features are not worth building. Such notes get the
+        rule-only score (the classifier's share counted as 0), capped below the threshold.
+        Flags, grounds, forms and severity are identical to scoring every note.
+        """
+        signals = [self.has_signal(a) for a in analyses]
+        probs: list[dict[str, float]] = [{} for _ in analyses]
+        rows = [i for i, s in enumerate(signals) if s]
+        X = None
+        if self._heads is not None and rows:
+            X = build_matrix([analyses[i] for i in rows], self.dense_names)
+            pf = self._heads.flag_proba(X)
+            if pf is not None:
+                for k, i in enumerate(rows):
+                    probs[i]["flag"] = float(pf[k])
+        scored = []
+        for a, p, sig in zip(analyses, probs, signals, strict=True):
+            if sig or self._heads is None or self._heads.flag is None:
+                scored.append((self._score(a, p), sig))
+            else:
+                scored.append((self._score(a, {"flag": 0.0}), False))
+        flagged = [k for k, i in enumerate(rows) if scored[i][0] >= self.threshold]
         if flagged and X is not None and self._heads is not None and self._heads.names:
             labels = self._heads.label_proba(X[flagged])
-            for k, i in enumerate(flagged):
-                probs[i].update(zip(self._heads.names, labels[k].tolist(), strict=True))
+            for k, label_row in zip(flagged, labels.tolist(), strict=True):
+                probs[rows[k]].update(zip(self._heads.names, label_row, strict=True))
         return [self._decide_one(a, p, s) for a, p, s in zip(analyses, probs, scored,
                                                              strict=True)]
 
+    @staticmethod
+    def has_signal(a: NoteAnalysis) -> bool:
+        """Whether the note has a hostile span to show a reviewer (needed for a flag)."""
+        return any(h.recognizer.kind in SIGNAL_KINDS for h in a.active) or (
+            bool(a.of_kind("identity")) and rules.quoted_at_someone(a))
+
     def raw_score(self, a: NoteAnalysis, probs: dict[str, float]) -> tuple[float, bool]:
         """(score before the threshold, whether a hostile span exists to show a reviewer)."""
+        return self._score(a, probs), self.has_signal(a)
+
+    def _score(self, a: NoteAnalysis, probs: dict[str, float]) -> float:
         rscore = rules.rule_score(a)
         score = rscore
         if "flag" in probs:
@@ -202,9 +233,13 @@ class Detector:
             # a swastika, 'ga terug naar je eigen land') is not talked away by n-gram statistics
             # learned from a few writers. The margin is tuned on dev (1.0 switches it off).
             score = max(score, rscore - self.rule_margin)
-        has_signal = any(h.recognizer.kind in SIGNAL_KINDS for h in a.active) or (
-            bool(a.of_kind("identity")) and rules.quoted_at_someone(a))
-        return score, has_signal
+            if a.effects() & rules.STATED_NOT_INCIDENT:
+                # The note says itself that this is no incident (negation, counter-speech, found
+                # unfounded). The rule score already counts that; the classifier mostly sees the
+                # quoted slur, so its share is damped as well (0.7: removes dev false alarms and
+                # costs no recall on train or dev).
+                score *= CONTEXT_DAMPING
+        return score
 
     def _decide_one(self, a: NoteAnalysis, probs: dict[str, float],
                     scored: tuple[float, bool]) -> Decision:
@@ -223,7 +258,7 @@ class Detector:
             if probs.get(f"ground:{g}", 0.0) >= self.ground_threshold:
                 grounds.add(g)
         for f in FORMS:
-            if probs.get(f"form:{f}", 0.0) >= self.form_threshold:
+            if probs.get(f"form:{f}", 0.0) >= self.form_thresholds.get(f, self.form_threshold):
                 forms.add(f)
         if not grounds:
             grounds = {self._fallback_ground(probs)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from buurtsignaal.domain.signals import Detection, Evidence
 from buurtsignaal.domain.taxonomy import FORM_LABELS_NL, GROUND_LABELS_NL, SEVERITY_LABELS_NL
 
-from .recognizers import Hit
+from .recognizers import Hit, Recognizer
 
 _EFFECT_NOTE = {
     "negate": "verlaagt de score",
@@ -36,14 +36,20 @@ def hit_explanation(hit: Hit) -> str:
     return text
 
 
+# (recognizer, pattern, text, negator, context word) -> (recognizer label, explanation): the same
+# few hundred slurs, acts and context words recur in note after note. Bounded for the service.
+_LABELS: dict[tuple[Recognizer, str, str, str | None, str | None], tuple[str, str]] = {}
+
+
 def to_evidence(hit: Hit) -> Evidence:
-    return Evidence(
-        start=hit.start,
-        end=hit.end,
-        text=hit.text,
-        recognizer=f"{hit.recognizer.name}/{hit.pattern}",
-        explanation=hit_explanation(hit),
-    )
+    key = (hit.recognizer, hit.pattern, hit.text, hit.negated_by, hit.context_word)
+    labels = _LABELS.get(key)
+    if labels is None:
+        if len(_LABELS) > 200_000:
+            _LABELS.clear()
+        labels = _LABELS[key] = (f"{hit.recognizer.name}/{hit.pattern}", hit_explanation(hit))
+    return Evidence(start=hit.start, end=hit.end, text=hit.text, recognizer=labels[0],
+                    explanation=labels[1])
 
 
 def is_reason(evidence: Evidence) -> bool:

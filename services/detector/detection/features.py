@@ -38,6 +38,16 @@ def _char_grams(token: str) -> tuple[int, ...]:
                  for n in CHAR_NGRAMS for i in range(len(padded) - n + 1))
 
 
+_GRAMS: dict[str, tuple[int, ...]] = {}
+
+
+def _cached_grams(token: str) -> tuple[int, ...]:
+    if len(_GRAMS) > 400_000:  # bounded in a long-running service
+        _GRAMS.clear()
+    g = _GRAMS[token] = _char_grams(token)
+    return g
+
+
 @lru_cache(maxsize=400_000)
 def _word(token: str) -> int:
     return murmurhash3_32("w " + token, positive=True) % N_HASH
@@ -118,10 +128,12 @@ def build_matrix(analyses: Sequence[NoteAnalysis], dense_names: Sequence[str]) -
     char_len: list[int] = []
     word_idx: list[int] = []
     word_len: list[int] = []
+    grams_get = _GRAMS.get  # a plain dict: lru_cache's wrapper costs more than the look-up
     for a in analyses:
         n0 = len(char_idx)
         for t in a.classifier_norms():
-            char_idx.extend(_char_grams(t))
+            g = grams_get(t)
+            char_idx.extend(g if g is not None else _cached_grams(t))
         char_len.append(len(char_idx) - n0)
         lem = [t for t in a.classifier_lemmas() if not _PUNCT.match(t)]
         n0 = len(word_idx)

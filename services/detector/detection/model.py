@@ -124,7 +124,8 @@ class HeadMatrix:
                 cols.append(np.full(len(r), c))
         self.W = None
         if self.names:
-            self.W = sp.csc_matrix(
+            # CSR, as the notes' matrix: `X @ W` with a CSC operand converts it on every call.
+            self.W = sp.csr_matrix(
                 (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                 shape=(n_rows, len(self.names)))
         self.b = np.array([heads[n].intercept for n in self.names])

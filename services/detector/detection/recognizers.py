@@ -18,10 +18,11 @@ makes the per-note cost close to a dictionary look-up per token.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -63,9 +64,8 @@ class Recognizer:
     window: int = 5
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One recognizer match on one span of the note."""
+class Hit(NamedTuple):
+    """One recognizer match on one span of the note (a tuple: created by the thousand)."""
 
     recognizer: Recognizer
     pattern: str
@@ -110,6 +110,10 @@ class RecognizerSet:
     _phrase_by_prefix: dict[str, list[int]] = field(default_factory=dict)
     _phrase_always: tuple[int, ...] = ()
     _cand_cache: dict[tuple[str, str], tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    # First words of two-word prefixes ('op' of 'op de '): only tokens that are one of these need
+    # the following token to find their candidates; all others are cached per token form alone.
+    _two_word_firsts: frozenset[str] = frozenset()
+    _cand_by_norm: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     source_digest: str = ""
 
     def compile_prefilter(self) -> None:
@@ -123,7 +127,10 @@ class RecognizerSet:
             for pre in prefixes:
                 self._phrase_by_prefix.setdefault(pre, []).append(j)
         self._phrase_always = tuple(always)
+        self._two_word_firsts = frozenset(
+            pre.split(" ", 1)[0] for pre in self._phrase_by_prefix if " " in pre.rstrip(" "))
         self._cand_cache = {}
+        self._cand_by_norm = {}
 
     def phrase_candidates(self, norm: str, following: str) -> tuple[tuple[int, int], ...]:
         """(offset in token, phrase pattern index) pairs that may start at this token, given the
@@ -139,6 +146,11 @@ class RecognizerSet:
                 for j in by_prefix.get(k, ()):
                     found[(offset, j)] = None
         result = tuple(found)
+        if not any(rest in self._two_word_firsts for _, rest in token_starts(norm)):
+            if len(self._cand_by_norm) > 500_000:
+                self._cand_by_norm.clear()
+            self._cand_by_norm[norm] = result
+            return result
         if len(self._cand_cache) > 1_000_000:
             self._cand_cache.clear()
         self._cand_cache[key] = result
@@ -192,35 +204,46 @@ class RecognizerSet:
         if norms is None:
             norms = [normalise_token(w) for w in words]
         raw: list[tuple[int, str, int, int]] = []  # (rec idx, pattern, tok_start, tok_end)
+        # Hot loop: one cached look-up per token, bound methods kept local.
+        tm_get = self._cache.get
+        tm = self.token_matches
         for i, (norm, lemma) in enumerate(zip(norms, lemmas, strict=True)):
-            if i in skip:
-                continue
-            for rec_idx, pattern in self.token_matches(norm, lemma):
-                raw.append((rec_idx, pattern, i, i + 1))
+            found = tm_get((norm, lemma))
+            if found is None:
+                found = tm(norm, lemma)
+            if found and i not in skip:
+                raw.extend((rec_idx, pattern, i, i + 1) for rec_idx, pattern in found)
         if self._phrase_patterns:
             view, starts = _view(norms)
             spans: list[tuple[int, int, int]] = []  # (pattern index, start, end) in the view
+            patterns = self._phrase_patterns
             for j in self._phrase_always:
-                spans.extend((j, m.start(), m.end())
-                             for m in self._phrase_patterns[j].regex.finditer(view))
+                spans.extend((j, m.start(), m.end()) for m in patterns[j].regex.finditer(view))
             reached: dict[int, int] = {}  # pattern -> end of its last match (no overlaps)
+            cand_get = self._cand_cache.get
+            by_norm_get = self._cand_by_norm.get
+            cands = self.phrase_candidates
             following = [*norms[1:], ""]
             for i, norm in enumerate(norms):
-                for offset, j in self.phrase_candidates(norm, following[i]):
+                pairs = by_norm_get(norm)
+                if pairs is None:
+                    pairs = cand_get((norm, following[i]))
+                    if pairs is None:
+                        pairs = cands(norm, following[i])
+                for offset, j in pairs:
                     pos = starts[i] + offset
                     if pos < reached.get(j, -1):
                         continue
-                    m = self._phrase_patterns[j].regex.match(view, pos)
+                    m = patterns[j].regex.match(view, pos)
                     if m is not None:
-                        spans.append((j, m.start(), m.end()))
+                        spans.append((j, pos, m.end()))
                         reached[j] = m.end()
             for j, a, b in spans:
                 if b <= a:
                     continue
-                pp = self._phrase_patterns[j]
                 t0 = _tok_at(starts, a)
                 t1 = _tok_at(starts, b - 1) + 1
-                raw.append((pp.recognizer_idx, pp.name, t0, t1))
+                raw.append((patterns[j].recognizer_idx, patterns[j].name, t0, t1))
             wanted = {r for r, _, _, _ in raw if r in self._excluded_phrases}
             excluded = self._excluded_spans(view, starts, wanted) if wanted else {}
         else:
@@ -282,8 +305,6 @@ def _view(norms: Sequence[str]) -> tuple[str, list[int]]:
 
 
 def _tok_at(starts: list[int], offset: int) -> int:
-    from bisect import bisect_right
-
     return max(0, bisect_right(starts, offset) - 1)
 
 

@@ -23,6 +23,9 @@ CONTEXT_FACTORS = {
     "suspicion": 0.8,
 }
 
+# Effects by which the note itself says it describes no incident (see docs/labelling.md, step 3).
+STATED_NOT_INCIDENT = frozenset({"negate", "counter", "unfounded"})
+
 # Acts that are hostile enough to count with an identity mention ('banden lek sinds de familie
 # met hoofddoeken er woont'); verbal acts and bullying need a ground signal of their own.
 STRONG_ACTS = frozenset({"bedreiging", "geweld", "vernieling", "bekladding", "intimiderend_object"})

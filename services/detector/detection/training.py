@@ -32,7 +32,7 @@ from .evaluation import evaluate, flag_prf, threshold_table
 from .features import N_HASH, build_matrix
 from .model import DetectorModel, LinearHead, save_model
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"  # 1.1: per-form thresholds; classifier only for notes with a hostile span
 MIN_LABEL_SUPPORT = 6  # a ground/form head needs at least this many positive train notes
 TARGET_RECALL = 0.92
 PRUNE_BELOW = 1e-3
@@ -180,13 +180,17 @@ def train(train_paths: list[Path], dev_paths: list[Path], out_dir: Path,
                                     "rule_margin": margin, "threshold": thr}, heads=heads)
     # Ground and form thresholds are independent (grounds do not change forms): tune apart.
     best_g, best_f = (-1.0, 0.5), (-1.0, 0.5)
-    for t in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
+    per_t: dict[float, dict[str, Any]] = {}
+    for t in FORM_GRID:
         model.manifest.update({"ground_threshold": t, "form_threshold": t})
         det = Detector(detector.recognizers, model, nlp=detector.nlp)
         m = evaluate(dev_ex, _detect_analysed(det, dev_ex, dev_an))
+        per_t[t] = m["forms"]
         best_g = max(best_g, (m["grounds_macro_f1"], t))
         best_f = max(best_f, (m["forms_macro_f1"], t))
     gt, ft = best_g[1], best_f[1]
+    form_thresholds = per_form_thresholds(per_t, ft)
+    model.manifest["form_thresholds"] = form_thresholds
     best_s = (-1.0, "rule")
     for mode in ("rule", "model", "mean", "max"):
         model.manifest.update({"ground_threshold": gt, "form_threshold": ft,
@@ -195,7 +199,8 @@ def train(train_paths: list[Path], dev_paths: list[Path], out_dir: Path,
         m = evaluate(dev_ex, _detect_analysed(det, dev_ex, dev_an))
         best_s = max(best_s, (m["severity"]["exact_on_true_positives"], mode))
     sev_mode = best_s[1]
-    log(f"gekozen: grond-drempel={gt} vorm-drempel={ft} ernst={sev_mode}")
+    log(f"gekozen: grond-drempel={gt} vorm-drempel={ft} per vorm={form_thresholds} "
+        f"ernst={sev_mode}")
 
     # The version changes with the data and with the recognizers the features come from.
     digest = hashlib.sha256((data_digest(train_paths + dev_paths)
@@ -207,6 +212,7 @@ def train(train_paths: list[Path], dev_paths: list[Path], out_dir: Path,
         "rule_margin": margin,
         "ground_threshold": gt,
         "form_threshold": ft,
+        "form_thresholds": form_thresholds,
         "severity_mode": sev_mode,
         "c_flag": c_flag,
         "recognizers_digest": detector.recognizers.source_digest,
@@ -233,6 +239,29 @@ def train(train_paths: list[Path], dev_paths: list[Path], out_dir: Path,
         json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log(f"model opgeslagen in {out_dir} ({manifest['model_version']})")
     return metrics
+
+
+FORM_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # 1.01: the head never adds the form
+
+
+def per_form_thresholds(per_t: dict[float, dict[str, Any]], default: float,
+                        min_gain: float = 0.02) -> dict[str, float]:
+    """A threshold per form head, from dev F1 of that form at each threshold.
+
+    Forms differ: the harassment head is needed to find 'pesterij' (no single span says it),
+    while the damage head mostly adds 'vernieling' next to a slur without any damage. A form
+    only gets its own threshold when that gains at least `min_gain` F1 on dev over the common
+    one (dev forms have few examples: small gains are noise); ties go to the higher threshold,
+    i.e. fewer forms without a span behind them.
+    """
+    out: dict[str, float] = {}
+    forms = {f for m in per_t.values() for f in m}
+    for f in sorted(forms):
+        base = per_t.get(default, {}).get(f, {}).get("f1", 0.0)
+        best_f1, best_t = max((m.get(f, {}).get("f1", 0.0), t) for t, m in per_t.items())
+        if best_f1 >= base + min_gain:
+            out[f] = best_t
+    return out
 
 
 def _detect_analysed(det: Detector, examples: Sequence[Example],

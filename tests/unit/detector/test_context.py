@@ -71,3 +71,21 @@ HARD_POSITIVES = [
 def test_incidents_are_flagged_by_rules(rules_detector, text):
     det = rules_detector.detect("p", text)
     assert det.flag, det.to_dict()
+
+
+def test_stated_counter_speech_damps_the_blended_score(detector):
+    from services.detector.detection import rules
+
+    quoted = "buurman riep 'vuile turk' tegen dhr. Yilmaz"
+    countered = quoted + ", de buren kwamen meteen op voor dhr. en keurden het af"
+    (a, b) = detector.analyse([quoted, countered])
+    assert "counter" in b.effects() and not (a.effects() & rules.STATED_NOT_INCIDENT)
+    p = {"flag": 0.9}
+    assert detector._score(b, p) < detector._score(a, p)
+
+
+def test_denials_in_other_words(detector):
+    for text in ("Melder zegt: 'het ligt echt niet aan dat ze Pools zijn', wel aan het volume.",
+                 "Mevr. zegt dat er geen sprake is van pesten om haar kleur."):
+        (a,) = detector.analyse([text])
+        assert "negate" in a.effects(), text

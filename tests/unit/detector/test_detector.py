@@ -106,3 +106,28 @@ def test_default_model_dir_is_independent_of_cwd(monkeypatch, tmp_path: Path):
     monkeypatch.chdir(tmp_path)
     assert default_model_dir().is_absolute()
     assert default_model_dir().parts[-3:] == ("models", "detector", "current")
+
+
+def test_per_form_threshold_overrides_the_common_one(detector):
+    note = "bewoner riep 'vuile makak' en trapte de deur in, dreigde met een mes"
+    base = detector.detect("x", note)
+    assert base.flag
+    saved = dict(detector.form_thresholds)
+    try:
+        # A threshold above 1 switches the form heads off: only forms with a span remain.
+        detector.form_thresholds = {f: 1.01 for f in ("verbaal", "bedreiging", "geweld",
+                                                      "vernieling", "bekladding", "uitsluiting",
+                                                      "pesterij", "overig")}
+        off = detector.detect("x", note)
+    finally:
+        detector.form_thresholds = saved
+    assert off.flag == base.flag
+    assert set(off.forms) <= set(base.forms)
+
+
+def test_notes_without_a_hostile_span_skip_the_classifier_but_keep_their_score_low(detector):
+    notes = [("a", "lekkage badkamer, loodgieter ingepland voor dinsdag"),
+             ("b", "buurman riep 'vuile makak' tegen bewoner en dreigde met een mes")]
+    quiet, loud = detector.detect_many(notes)
+    assert not quiet.flag and quiet.score < detector.threshold
+    assert loud.flag
