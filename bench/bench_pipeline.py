@@ -309,7 +309,19 @@ def steady(stack: Stack, texts: list[str], rate: int, seconds: int) -> dict[str,
     def pct(values: list[float], q: float) -> float:
         return round(values[min(len(values) - 1, int(q * len(values)))] * 1000) if values else -1
 
+    hops = infra.query(stack.pg.url, """
+        SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP
+                 (ORDER BY extract(epoch FROM o.sent_at - n.received_at)) AS outbox_relay,
+               percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP
+                 (ORDER BY extract(epoch FROM s.scored_at - o.sent_at)) AS broker_and_detector,
+               percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP
+                 (ORDER BY extract(epoch FROM s.stored_at - s.scored_at)) AS broker_and_notifier
+        FROM notes n JOIN note_scores s ON s.note_id = n.id
+        JOIN outbox o ON (o.payload->>'note_id')::uuid = n.id
+        WHERE n.external_id LIKE 'ste-%%'""")[0]
+    per_hop = {k: "/".join(str(round(v * 1000)) for v in hops[k]) for k in hops}
     return {"rate_per_s": rate, "seconds": seconds, "notes": len(notes),
+            "hops_ms_p50_p95_p99": per_hop,
             "sender_behind_s": round(max(0.0, lateness), 2),
             "to_score_ms": {"p50": pct(scored, 0.5), "p95": pct(scored, 0.95), "p99": pct(scored, 0.99),
                             "max": pct(scored, 1.0)},
@@ -386,6 +398,7 @@ def markdown(r: dict[str, Any]) -> str:
         f"{st['to_score_ms']['p50']} / {st['to_score_ms']['p95']} / {st['to_score_ms']['p99']} ms |",
         f"| latency at {st['rate_per_s']} notes/s, to case stored: p50 / p95 / p99 | "
         f"{st['to_case_ms']['p50']} / {st['to_case_ms']['p95']} / {st['to_case_ms']['p99']} ms |",
+        f"| per hop at {st['rate_per_s']} notes/s, p50/p95/p99 ms | {st['hops_ms_p50_p95_p99']} |",
         f"| detector still busy (early warning) after the last score | {s['detector_busy_after_s']} s |",
         f"| CPU seconds in the sustained phase | {s['cpu_seconds']} |",
     ])

@@ -205,23 +205,18 @@ def dev_up(
     sys.exit(run_dev_stack(reset=reset))
 
 
-def _register_detector_commands() -> None:
-    try:
-        from services.detector.cli import register
-    except ImportError:  # detector package not installed in this deployment
-        return
-    register(app)
+def _register_command_groups() -> None:
+    """Commands that live next to the code they drive (detector, early warning, privacy, reports)."""
+    from buurtsignaal.privacy.cli import register as privacy
+    from buurtsignaal.reporting.cli import register as reports
+    from services.detector.cli import register as detector
+    from services.detector.early_warning.cli import register as early_warning
+
+    for register in (detector, early_warning, privacy, reports):
+        register(app)
 
 
-_register_detector_commands()
-
-from services.detector.early_warning.cli import register as _register_backtest  # noqa: E402
-
-_register_backtest(app)
-
-from buurtsignaal.privacy.cli import register as _register_privacy  # noqa: E402
-
-_register_privacy(app)
+_register_command_groups()
 
 if __name__ == "__main__":
     app()

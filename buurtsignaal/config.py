@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     gauge_sample_seconds: float = 15.0
 
     model_dir: Path | None = None
+    # Learning loop (docs/model-card.md): trained versions live in <registry>/<version>/; the
+    # active one is chosen by an admin (table model_activations) and polled by the detector.
+    model_registry_dir: Path = REPO_ROOT / "models" / "detector"
+    model_poll_seconds: float = 30.0  # 0 = read the active model at start only
+    report_min_cell: int = 5  # reports: counts below this are merged or suppressed (>= 3)
     detector_batch_size: int = 256
     regions_file: Path = REPO_ROOT / "config" / "regions.yaml"
     data_dir: Path = REPO_ROOT / "data" / "dev"

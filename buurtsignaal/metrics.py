@@ -172,3 +172,19 @@ early_warning_skipped = Counter(
 alerts_stored = Counter(
     "buurtsignaal_notifier_alerts_stored_total", "Pattern alerts stored or upgraded", ["scope", "level"]
 )
+
+# learning loop (services/detector/learning, docs/model-card.md)
+detector_model_info = Gauge(
+    "buurtsignaal_detector_model_info", "The model version this detector scores with (value 1)",
+    ["model_version"],
+)
+detector_model_switches = Counter(
+    "buurtsignaal_detector_model_switches_total",
+    "Times the detector loaded another model after an admin activated or rolled back one",
+)
+review_decisions_by_model = Gauge(
+    "buurtsignaal_review_decisions_by_model",
+    "Reviewer decisions per model version that scored the note and per ground it named: "
+    "decision=bevestigd|afgewezen (sampled from case_labels by the notifier)",
+    ["model_version", "ground", "decision"],
+)

@@ -41,9 +41,9 @@ def decode_accepted(raw: bytes) -> dict[str, Any] | tuple[str, list[str]]:
 
 
 def create_app(settings: Settings) -> faust.App:
-    from services.detector.detection import load_detector
+    from services.detector.learning.active import ActiveModel
 
-    detector = load_detector(settings.model_dir)
+    active = ActiveModel(settings)  # the admin-activated model (docs/decisions/0055)
     transport.install()
     app = faust.App(
         "buurtsignaal-detector",
@@ -94,6 +94,7 @@ def create_app(settings: Settings) -> faust.App:
             good.append(decoded)
         if not good:
             return
+        detector = active.detector  # one model per batch, even when a poll swaps it meanwhile
         try:
             detections = list(detector.detect_many((e["note_id"], e["text"]) for e in good))
         except Exception:
@@ -113,6 +114,9 @@ def create_app(settings: Settings) -> faust.App:
         log.info("batch_scored", size=len(good), flagged=sum(d.flag for d in detections),
                  model_version=detector.model_version,
                  correlation_ids=[e["correlation_id"] for e in good])
+
+    if settings.model_poll_seconds > 0:
+        app.timer(settings.model_poll_seconds)(active.refresh)
 
     @app.timer(5.0)
     async def sample_lag() -> None:
@@ -145,7 +149,7 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok", "model_version": detector.model_version})
+        return web.json({"status": "ok", "model_version": active.detector.model_version})
 
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:

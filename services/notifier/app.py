@@ -34,10 +34,12 @@ from buurtsignaal.domain.regions import RegionMap
 from buurtsignaal.domain.taxonomy import FORM_LABELS_NL, GROUND_LABELS_NL, SEVERITY_LABELS_NL
 from buurtsignaal.privacy.access import AccessDenied, OriginalUnavailable, read_original_text
 from buurtsignaal.privacy.crypto import Keyring
-from services.notifier import review
+from services.detector.learning.reviews import sample_decision_gauges
+from services.notifier import admin_models, reports_ui, review
 from services.notifier.alerts_consumer import make_alerts_consumer_loop
 from services.notifier.consumer import make_consumer_loop
 from services.notifier.scheduler import Scheduler, load_routing
+from services.notifier.ui import Ui
 
 log = logs.get(__name__)
 HERE = Path(__file__).resolve().parent
@@ -100,6 +102,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             rt.start_worker("case-gauges", ops_gauges.run_every(
                 rt.pool, settings.gauge_sample_seconds, ops_gauges.case_sampler(routing), rt.stop,
                 "cases"))
+            rt.start_worker("model-gauges", ops_gauges.run_every(
+                rt.pool, settings.gauge_sample_seconds, sample_decision_gauges, rt.stop, "models"))
         log.info("notifier_started", port=settings.notifier_port)
         yield
         rt.close()
@@ -420,6 +424,10 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
                     buffer.seek(0)
                     buffer.truncate()
         yield buffer.getvalue()
+
+    ui = Ui(settings, templates, pool, current_session, to_login, csrf_ok, forbidden, not_found)
+    app.include_router(reports_ui.router(ui))  # /rapportage (buurtsignaal/reporting)
+    app.include_router(admin_models.router(ui))  # /modellen (services/detector/learning)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,0 +1,1 @@
+from tests.integration.review.conftest import app_settings  # noqa: F401 - same settings fixture
