@@ -73,16 +73,22 @@ def test_notes_reach_the_review_queue(running: ServiceProcs) -> None:
         assert other.get(f"/zaken/{case_id}").status_code == 404
 
     after = {s: httpx.get(running.url(s) + "/metrics").text for s in running.procs}
+
+    def moved(service: str, series: str) -> float:
+        return metric_value(after[service], series) - metric_value(metrics_before[service], series)
+
+    # Stored effects are exactly once (idempotent sinks, checked in the database above too) ...
     for service, series, moved_by in [
         ("ingest", 'buurtsignaal_ingest_notes_accepted_total{source="http"', 2),
         ("ingest", 'buurtsignaal_ingest_notes_accepted_total{source="kafka"', 2),
-        ("ingest", "buurtsignaal_ingest_outbox_published_total", 4),
-        ("detector", "buurtsignaal_detector_notes_scored_total", 4),
         ("notifier", "buurtsignaal_notifier_scores_stored_total", 4),
         ("notifier", "buurtsignaal_notifier_cases_created_total", 2),
     ]:
-        delta = metric_value(after[service], series) - metric_value(metrics_before[service], series)
-        assert delta == moved_by, f"{service} {series}: moved by {delta}, expected {moved_by}"
+        assert moved(service, series) == moved_by, f"{service} {series}: moved by {moved(service, series)}"
+    # ... while delivery is at-least-once: a publish or a scoring may happen more than once.
+    for service, series in [("ingest", "buurtsignaal_ingest_outbox_published_total"),
+                            ("detector", "buurtsignaal_detector_notes_scored_total")]:
+        assert moved(service, series) >= 4, f"{service} {series}: moved by {moved(service, series)}"
     audit = infra.query(settings.database_url, "SELECT actor, action, case_id FROM audit_log ORDER BY id")
     assert {"actor": "adv.test", "action": "case_viewed", "case_id": case_id} in audit
     assert {"actor": "adv.elders", "action": "case_view_denied", "case_id": case_id} in audit

@@ -182,6 +182,8 @@ def test_admin_pages_render_in_a_browser(learning_stack: ServiceProcs) -> None:
     report CSS comes from the app); screenshots for the docs."""
     from playwright.sync_api import expect, sync_playwright
 
+    with psycopg.connect(learning_stack.settings.database_url) as conn:
+        add_user(conn, "beheerder", PASSWORD, "beheerder")  # also when run on its own
     base = learning_stack.url("notifier")
     shots = REPO_ROOT / "docs" / "screenshots"
     with sync_playwright() as p:
