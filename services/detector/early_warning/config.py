@@ -61,28 +61,47 @@ class _Rule(_Strict):
     level: Literal["watch", "escalate"]
 
 
+def _check_forms(forms: Any) -> None:
+    unknown = sorted(set(forms) - set(FORMS))
+    if unknown:
+        raise ValueError(f"onbekende vorm(en): {', '.join(unknown)}; kies uit {', '.join(FORMS)}")
+
+
 class SingleRule(_Rule):
-    """One note is enough: a flagged note of at least `min_severity`, or (with `child_target`) any
-    counting note in which a child is the target."""
+    """One note is enough: a flagged note of at least `min_severity`, a flagged note showing one of
+    `forms` (e.g. geweld: the detector's severity may say 2 where a person says 3), or (with
+    `child_target`) any counting note in which a child is the target."""
 
     kind: Literal["single"]
     min_severity: int | None = Field(default=None, ge=1, le=3)
+    forms: list[str] = Field(default_factory=list)
     child_target: bool = False
+
+    @field_validator("forms")
+    @classmethod
+    def _known_forms(cls, v: list[str]) -> list[str]:
+        _check_forms(v)
+        return v
 
     @model_validator(mode="after")
     def _something_to_match(self) -> SingleRule:
-        if self.min_severity is None and not self.child_target:
-            raise ValueError("geef min_severity, child_target of beide")
+        if self.min_severity is None and not self.forms and not self.child_target:
+            raise ValueError("geef min_severity, forms, child_target of een combinatie")
         return self
 
 
 class CountRule(_Rule):
-    """`min_notes` or more counting notes within `within`, of which at least `min_flagged` flagged."""
+    """`min_notes` or more counting notes within `within`, of which at least `min_flagged` flagged,
+    showing at least `min_distinct_forms` different forms between them; with `new_form`, the latest
+    note must add a form the earlier ones did not show (a household harassed in a new way, e.g. a
+    slur and then a dead rat at the door, is a campaign rather than one quarrel repeated)."""
 
     kind: Literal["count"]
     min_notes: int = Field(ge=1)
     within: float
     min_flagged: int = Field(default=1, ge=0)
+    min_distinct_forms: int = Field(default=0, ge=0)
+    new_form: bool = False  # the note that fires shows a form no earlier note in the window showed
     count_weak: bool = True
 
     _within = _duration_field("within")
@@ -126,9 +145,7 @@ class FormsRule(_Rule):
     @field_validator("forms")
     @classmethod
     def _known_forms(cls, v: dict[str, int]) -> dict[str, int]:
-        unknown = sorted(set(v) - set(FORMS))
-        if unknown:
-            raise ValueError(f"onbekende vorm(en): {', '.join(unknown)}; kies uit {', '.join(FORMS)}")
+        _check_forms(v)
         if not v or any(n < 1 for n in v.values()):
             raise ValueError("geef per vorm een aantal van minstens 1")
         return v

@@ -33,8 +33,11 @@ def _window(notes: Sequence[Observation], i: int, within: float) -> Sequence[Obs
 
 def single(rule: SingleRule, notes: Sequence[Observation], i: int) -> list[Observation] | None:
     o = notes[i]
-    if rule.min_severity is not None and o.flag and o.severity >= rule.min_severity:
-        return [o]
+    if o.flag and (rule.min_severity is not None or rule.forms):
+        severe = rule.min_severity is None or o.severity >= rule.min_severity
+        shows_form = not rule.forms or bool(set(o.forms) & set(rule.forms))
+        if severe and shows_form:
+            return [o]
     if rule.child_target and o.child and _counts(o, _has_flag_upto(notes, i), True):
         return [o]
     return None
@@ -45,9 +48,20 @@ def count(rule: CountRule, notes: Sequence[Observation], i: int) -> list[Observa
     if not _counts(notes[i], has_flag, rule.count_weak):
         return None
     hits = [o for o in _window(notes, i, rule.within) if _counts(o, has_flag, rule.count_weak)]
-    if len(hits) >= rule.min_notes and sum(o.flag for o in hits) >= rule.min_flagged:
-        return hits
-    return None
+    if len(hits) < rule.min_notes or sum(o.flag for o in hits) < rule.min_flagged:
+        return None
+    if len({f for o in hits for f in o.signal_forms()}) < rule.min_distinct_forms:
+        return None
+    if rule.new_form and not _adds_form(hits):
+        return None
+    return hits
+
+
+def _adds_form(hits: Sequence[Observation]) -> bool:
+    """The last note shows a form that none of the notes before it (in `hits`) showed."""
+    *earlier, latest = hits
+    seen = {f for o in earlier for f in o.signal_forms()}
+    return bool(earlier) and bool(set(latest.signal_forms()) - seen)
 
 
 def weight(rule: DecayedScoreRule, o: Observation) -> float:

@@ -120,7 +120,14 @@ def test_duplicate_names_version_and_empty() -> None:
 def test_single_rule_needs_something_to_match() -> None:
     data = _with(kind="single", min_notes=None)
     del data["household_rules"][0]["min_notes"], data["household_rules"][0]["within"]
-    assert "geef min_severity, child_target of beide" in _error(data)
+    assert "geef min_severity, forms, child_target of een combinatie" in _error(data)
+
+
+def test_single_rule_forms_must_be_known() -> None:
+    data = _with(kind="single", min_notes=None)
+    del data["household_rules"][0]["min_notes"], data["household_rules"][0]["within"]
+    data["household_rules"][0]["forms"] = ["geweld", "slaan"]
+    assert "onbekende vorm(en): slaan" in _error(data)
 
 
 def test_count_rule_cannot_need_more_flagged_than_notes() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -14,7 +15,10 @@ from services.detector.early_warning.observation import Observation
 
 DAY = 86400.0
 KEY = "f" * 32
-RULES = load_rules()  # the shipped config/early-warning.yaml
+# A frozen copy of the first shipped rules: these tests are about the engine (event time, dedup,
+# upgrade, weak signals), so they must not move when the coordinator tunes config/early-warning.yaml.
+RULES = load_rules(Path(__file__).with_name("rules_v1.yaml"))
+SHIPPED = load_rules()
 
 
 def flagged(note_id: str, day: float, severity: int = 1, forms: tuple[str, ...] = ("verbaal",),
@@ -226,3 +230,52 @@ def test_arrival_order_does_not_change_the_highest_level(spec: list[tuple[int, s
     assert _top(any_order) == _top(in_order)
     replay, _ = run(shuffled, state=state)
     assert replay == []
+
+
+def test_shipped_rules_escalate_violence_or_threat_in_one_flagged_note() -> None:
+    out, _ = run([flagged("a", 0, severity=2, forms=("verbaal", "geweld"))], rules=SHIPPED)
+    assert [(e.level, e.rule) for e in out] == [("escalate", "geweld_of_dreiging")]
+    out, _ = run([weak("a", 0, "bedreiging")], rules=SHIPPED)  # unflagged: no ground named
+    assert out == []
+
+
+def test_shipped_rules_escalate_when_a_second_note_adds_a_new_form() -> None:
+    out, _ = run([flagged("a", 0, forms=("uitsluiting",)), weak("b", 14, "bedreiging")], rules=SHIPPED)
+    assert [(e.level, e.rule, e.note_ids) for e in out] == [
+        ("escalate", "verschillende_vormen", ("a", "b"))]
+
+
+def test_shipped_rules_only_watch_the_same_form_twice() -> None:
+    out, _ = run([flagged("a", 0, forms=("verbaal",)), flagged("b", 20, forms=("verbaal",))], rules=SHIPPED)
+    assert [(e.level, e.rule) for e in out] == [("watch", "patroon_in_wording")]
+
+
+def test_new_form_means_the_latest_note_adds_one() -> None:
+    rules = parse_rules({"version": 1, "household_rules": [{
+        "name": "nieuw", "kind": "count", "level": "escalate", "min_notes": 2, "within": "60d",
+        "min_distinct_forms": 2, "new_form": True}]})
+    # Two forms between them, but the latest note repeats one already seen: no.
+    out, _ = run([flagged("a", 0, forms=("verbaal", "vernieling")), weak("b", 5, "vernieling")], rules=rules)
+    assert out == []
+    out, _ = run([flagged("a", 0, forms=("verbaal",)), weak("b", 5, "vernieling")], rules=rules)
+    assert [e.note_ids for e in out] == [("a", "b")]
+
+
+def test_min_distinct_forms_without_new_form_counts_the_whole_window() -> None:
+    rules = parse_rules({"version": 1, "household_rules": [{
+        "name": "divers", "kind": "count", "level": "watch", "min_notes": 2, "within": "60d",
+        "min_distinct_forms": 3}]})
+    out, _ = run([flagged("a", 0, forms=("verbaal",)), weak("b", 5, "vernieling")], rules=rules)
+    assert out == []
+    out, _ = run([flagged("a", 0, forms=("verbaal",)), weak("b", 5, "vernieling", "bekladding")], rules=rules)
+    assert [e.rule for e in out] == ["divers"]
+
+
+def test_single_rule_forms_and_severity_must_both_hold() -> None:
+    rules = parse_rules({"version": 1, "household_rules": [{
+        "name": "zwaar_geweld", "kind": "single", "level": "escalate", "forms": ["geweld"],
+        "min_severity": 2}]})
+    assert run([flagged("a", 0, severity=1, forms=("geweld",))], rules=rules)[0] == []
+    assert run([flagged("a", 0, severity=2, forms=("verbaal",))], rules=rules)[0] == []
+    assert [e.rule for e in run([flagged("a", 0, severity=2, forms=("geweld",))], rules=rules)[0]] == [
+        "zwaar_geweld"]
