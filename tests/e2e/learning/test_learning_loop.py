@@ -23,6 +23,7 @@ from buurtsignaal.config import REPO_ROOT
 from services.detector.detection import load_detector
 from tests.support import infra
 from tests.support.notes import note
+from tests.support.screenshots import screenshot_dir
 from tests.support.services import ServiceProcs, login, metric_value
 
 PASSWORD = "correct-horse-battery"
@@ -185,7 +186,7 @@ def test_admin_pages_render_in_a_browser(learning_stack: ServiceProcs) -> None:
     with psycopg.connect(learning_stack.settings.database_url) as conn:
         add_user(conn, "beheerder", PASSWORD, "beheerder")  # also when run on its own
     base = learning_stack.url("notifier")
-    shots = REPO_ROOT / "docs" / "screenshots"
+    shots = screenshot_dir()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

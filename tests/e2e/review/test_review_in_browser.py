@@ -1,7 +1,7 @@
 """People at work, in a real browser: a reviewer opens the top case with the keyboard, sees the
 evidence, confirms, records consent and escalates; the coordinator gets the e-mail, follows its
 link, acknowledges and closes; others cannot see the case; the audit log shows every step.
-Screenshots of the main pages go to docs/screenshots/."""
+Screenshots of the main pages: `make screenshots` writes them to docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from psycopg.rows import dict_row
 
 from buurtsignaal.adapters.apikeys import create_key, ensure_tenant
 from buurtsignaal.adapters.users import add_user
-from buurtsignaal.config import REPO_ROOT
 from tests.e2e.review.conftest import COORDINATOR_MAIL
 from tests.integration.review.conftest import Mailbox
 from tests.support import infra
 from tests.support.notes import FLAGGED_TEXT, note
+from tests.support.screenshots import screenshot_dir
 from tests.support.services import ServiceProcs
 
-SHOTS = REPO_ROOT / "docs" / "screenshots"
+SHOTS = screenshot_dir()
 PASSWORD = "correct-horse-battery"
 OLDER = ("Bewoonster van nr. 14 meldt dat er een briefje in de bus lag: 'ga terug naar je eigen "
          "land'. Ze is bang.")
