@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: run test test-unit test-fast lint bench setup setup-test clean-dev
+.PHONY: run test test-unit test-fast lint bench screenshots setup setup-test clean-dev
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -35,6 +35,11 @@ bench: setup
 	$(PY) bench/bench_pipeline.py
 	$(PY) bench/bench_pipeline.py --detector-workers 2
 	$(PY) bench/bench_scale.py
+
+## Refresh docs/screenshots/ from the browser tests (a normal test run writes to a temp folder).
+screenshots: setup-test
+	BUURTSIGNAAL_SCREENSHOT_DIR=docs/screenshots $(VENV)/bin/pytest -q \
+		tests/e2e/review/test_review_in_browser.py tests/e2e/learning/test_learning_loop.py
 
 clean-dev:
 	rm -rf data/dev
