@@ -120,17 +120,10 @@ def interval(values: np.ndarray, hidden: np.ndarray, cell: tuple[int, int]) -> t
     column and grand totals (each hidden cell at least 1, because zeros are always published)."""
     idx = {c: n for n, c in enumerate(zip(*np.nonzero(hidden), strict=True))}
     n_rows, n_cols = values.shape
+    rows = [[(i, j) for j in range(n_cols) if hidden[i, j]] for i in range(n_rows)]
+    cols = [[(i, j) for i in range(n_rows) if hidden[i, j]] for j in range(n_cols)]
     a_eq, b_eq = [], []
-    for i in range(n_rows):
-        line = [(i, j) for j in range(n_cols) if hidden[i, j]]
-        if line:
-            a = np.zeros(len(idx))
-            for c in line:
-                a[idx[c]] = 1
-            a_eq.append(a)
-            b_eq.append(sum(values[c] for c in line))
-    for j in range(n_cols):
-        line = [(i, j) for i in range(n_rows) if hidden[i, j]]
+    for line in rows + cols:  # each published total fixes the sum of its hidden cells
         if line:
             a = np.zeros(len(idx))
             for c in line:
