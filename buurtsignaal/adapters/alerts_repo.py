@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from buurtsignaal.domain.regions import RegionMap
@@ -93,8 +94,12 @@ def store_alerts(conn: psycopg.Connection, alerts: list[dict[str, Any]], regions
 def household_alerts(conn: psycopg.Connection, adv_region: str | None, limit: int = 100
                      ) -> list[dict[str, Any]]:
     """The ADV queue's pattern alerts (region None: all, for admins): escalate before watch,
-    newest first, each with the household's most recent open case to open from the queue."""
-    return conn.execute(
+    newest first, each with the household's most recent open case to open from the queue.
+    Read in order from pattern_alerts_household_queue_idx (migration 0006)."""
+    # The region condition only when there is one: "param IS NULL OR ..." would keep a
+    # prepared statement's generic plan off the index.
+    region = sql.SQL("AND p.adv_region = %(region)s") if adv_region is not None else sql.SQL("")
+    return conn.execute(sql.SQL(
         """
         SELECT p.id, p.subject_key, p.municipality_code, p.level, p.rule, p.note_ids, p.summary,
                p.window_start, p.raised_at, p.first_raised_at, p.status, p.updated_at,
@@ -103,11 +108,11 @@ def household_alerts(conn: psycopg.Connection, adv_region: str | None, limit: in
                   AND c.status IN ('nieuw', 'in_behandeling', 'meer_informatie_nodig', 'bevestigd')
                ) AS case_id
         FROM pattern_alerts p
-        WHERE p.scope = 'household' AND (%s::text IS NULL OR p.adv_region = %s)
+        WHERE p.scope = 'household' {region}
         ORDER BY (p.level = 'escalate') DESC, p.raised_at DESC, p.id
-        LIMIT %s
-        """,
-        (adv_region, adv_region, limit),
+        LIMIT %(limit)s
+        """).format(region=region),
+        {"region": adv_region, "limit": limit},
     ).fetchall()
 
 

@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from buurtsignaal.domain import paging
 from buurtsignaal.domain.cases import OPEN_STATUSES
 from buurtsignaal.domain.regions import RegionMap
 
@@ -98,15 +99,36 @@ def _score_row(e: dict[str, Any]) -> dict[str, Any]:
 
 
 QUEUE_STATUSES = OPEN_STATUSES
+PAGE_SIZE = 50
+COUNT_CAP = 1000  # the queue shows "meer dan 1.000" beyond this: counting further costs, tells nothing
+
+# Queue order: pattern alerts first, then most severe, then oldest, then id (unique). Written
+# ascending on expressions so that one row comparison seeks in it and the index
+# cases_open_queue_idx (migration 0006) holds exactly this order. queue_key must mirror it.
+_QUEUE_KEY = ("(c.level <> 'patroon')", "(-c.severity)", "c.created_at", "c.id")
+QUEUE_KEY_SHAPE = (bool, int, datetime, int)
 
 
-def review_queue(
-    conn: psycopg.Connection, region: str | None, *, statuses: Sequence[str] = QUEUE_STATUSES,
-    ground: str | None = None, municipality: str | None = None, limit: int = 50, offset: int = 0,
-) -> list[dict[str, Any]]:
-    """Cases for review: pattern alerts first, then most severe, then oldest. Region None means
-    all regions (admin). The early-warning work adds level 'patroon' cases; the order is ready."""
-    return conn.execute(
+def queue_key(row: dict[str, Any]) -> paging.Key:
+    return (row["level"] != "patroon", -row["severity"], row["created_at"], row["id"])
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    region: str | None  # None: all regions (admin)
+    statuses: tuple[str, ...] = QUEUE_STATUSES
+    ground: str | None = None
+    municipality: str | None = None
+
+
+def queue_query(f: QueueFilter, cursor: paging.Cursor | None, limit: int
+                ) -> tuple[sql.Composed, dict[str, Any]]:
+    """The review queue's seek query (exposed so the benchmark can EXPLAIN exactly this)."""
+    where, params = _queue_where(f)
+    backwards = cursor is not None and cursor.direction == "before"
+    if cursor is not None:
+        where.append(_seek(_QUEUE_KEY, cursor, params))
+    return sql.SQL(
         """
         SELECT c.id, c.status, c.level, c.severity, c.score, c.grounds, c.forms, c.consent,
                c.municipality_code, c.adv_region, c.created_at, n.occurred_at, n.text,
@@ -114,40 +136,134 @@ def review_queue(
         FROM cases c
         JOIN notes n ON n.id = c.note_id
         JOIN note_scores s ON s.note_id = c.note_id
-        WHERE c.status = ANY(%(statuses)s) AND (%(region)s::text IS NULL OR c.adv_region = %(region)s)
-          AND (%(ground)s::text IS NULL OR %(ground)s = ANY(c.grounds))
-          AND (%(municipality)s::text IS NULL OR c.municipality_code = %(municipality)s)
-        ORDER BY (c.level = 'patroon') DESC, c.severity DESC, c.created_at ASC, c.id ASC
-        LIMIT %(limit)s OFFSET %(offset)s
-        """,
-        {"statuses": list(statuses), "region": region, "ground": ground,
-         "municipality": municipality, "limit": limit, "offset": offset},
-    ).fetchall()
+        WHERE {where}
+        ORDER BY {order}
+        LIMIT {limit}
+        """
+    ).format(where=sql.SQL(" AND ").join(where), order=_order(_QUEUE_KEY, backwards),
+             limit=sql.Literal(limit + 1)), params
+
+
+def review_queue(conn: psycopg.Connection, f: QueueFilter, cursor: paging.Cursor | None = None,
+                 *, limit: int = PAGE_SIZE) -> paging.Page:
+    """One page of cases for review, found by seeking from the cursor (no OFFSET)."""
+    fetched = conn.execute(*queue_query(f, cursor, limit)).fetchall()
+    if cursor is not None and cursor.direction == "before" and len(fetched) <= limit:
+        # Back at the start of the list: show the full first page rather than a short one.
+        cursor = None
+        fetched = conn.execute(*queue_query(f, None, limit)).fetchall()
+    return paging.paginate(fetched, limit=limit, cursor=cursor, key=queue_key)
+
+
+def queue_count(conn: psycopg.Connection, f: QueueFilter, cap: int = COUNT_CAP) -> int:
+    """How many cases match, counted up to cap + 1 (an index-only walk of at most that many)."""
+    where, params = _queue_where(f)
+    row = conn.execute(sql.SQL("SELECT count(*) AS n FROM (SELECT 1 FROM cases c WHERE {} LIMIT {}) x")
+                       .format(sql.SQL(" AND ").join(where), sql.Literal(cap + 1)), params).fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
+def _queue_where(f: QueueFilter) -> tuple[list[sql.Composable], dict[str, Any]]:
+    # Statuses as literals, not a parameter: the planner can only use the partial index
+    # cases_open_queue_idx when it sees that the statuses are a subset of the index's.
+    where: list[sql.Composable] = [sql.SQL("c.status IN ({})").format(
+        sql.SQL(", ").join(sql.Literal(s) for s in f.statuses))]
+    params: dict[str, Any] = {}
+    # Conditions only when filtering (no "param IS NULL OR ..."): a prepared statement's
+    # generic plan could not use the index for those.
+    if f.region is not None:
+        where.append(sql.SQL("c.adv_region = %(region)s"))
+        params["region"] = f.region
+    if f.ground is not None:
+        where.append(sql.SQL("%(ground)s = ANY(c.grounds)"))
+        params["ground"] = f.ground
+    if f.municipality is not None:
+        where.append(sql.SQL("c.municipality_code = %(municipality)s"))
+        params["municipality"] = f.municipality
+    return where, params
+
+
+def _seek(key: Sequence[str], cursor: paging.Cursor, params: dict[str, Any]) -> sql.Composed:
+    """(k1, k2, ...) > (cursor key): a single index range condition on the page's index."""
+    names = [f"seek_{i}" for i in range(len(key))]
+    params.update(zip(names, cursor.key, strict=True))
+    return sql.SQL("({}) {} ({})").format(
+        sql.SQL(", ").join(sql.SQL(k) for k in key),
+        sql.SQL("<" if cursor.direction == "before" else ">"),
+        sql.SQL(", ").join(sql.Placeholder(n) for n in names))
+
+
+def _order(key: Sequence[str], backwards: bool) -> sql.Composed:
+    suffix = " DESC" if backwards else ""
+    return sql.SQL(", ").join(sql.SQL(k + suffix) for k in key)
 
 
 def queue_municipalities(conn: psycopg.Connection, region: str | None) -> list[str]:
-    """Municipalities that have cases in this region, for the queue filter."""
-    rows = conn.execute(
-        "SELECT DISTINCT municipality_code FROM cases WHERE %s::text IS NULL OR adv_region = %s "
-        "ORDER BY 1", (region, region)).fetchall()
-    return [r["municipality_code"] for r in rows]
+    """Municipalities that have cases in this region, for the queue filter. A skip scan: one
+    index probe per municipality (cases_region_municipality_idx), not a scan of every case."""
+    scope = sql.SQL("adv_region = %(region)s AND ") if region is not None else sql.SQL("")
+    rows = conn.execute(sql.SQL(
+        """
+        WITH RECURSIVE m(code) AS (
+            (SELECT municipality_code FROM cases WHERE {scope} true
+             ORDER BY municipality_code LIMIT 1)
+            UNION ALL
+            SELECT (SELECT municipality_code FROM cases
+                    WHERE {scope} municipality_code > m.code ORDER BY municipality_code LIMIT 1)
+            FROM m WHERE m.code IS NOT NULL
+        )
+        SELECT code FROM m WHERE code IS NOT NULL
+        """).format(scope=scope), {"region": region}).fetchall()
+    return [r["code"] for r in rows]
 
 
-def coordinator_queue(conn: psycopg.Connection, municipalities: Sequence[str]
-                      ) -> list[dict[str, Any]]:
-    """Escalations for these municipalities: open ones first. No note text: not needed here."""
-    return conn.execute(
+# Coordinator order: open escalations first, not yet acknowledged first, most severe, oldest
+# escalation, id. Mirrors cases_escalated_queue_idx (migration 0006) and coordinator_key.
+_COORDINATOR_KEY = ("(status <> 'geescaleerd')", "(acknowledged_at IS NOT NULL)", "(-severity)",
+                    "escalated_at", "id")
+COORDINATOR_KEY_SHAPE = (bool, bool, int, datetime, int)
+
+
+def coordinator_key(row: dict[str, Any]) -> paging.Key:
+    return (row["status"] != "geescaleerd", row["acknowledged_at"] is not None, -row["severity"],
+            row["escalated_at"], row["id"])
+
+
+def coordinator_query(municipalities: Sequence[str], cursor: paging.Cursor | None, limit: int
+                      ) -> tuple[sql.Composed, dict[str, Any]]:
+    """The Escalaties seek query. No note text: not needed here."""
+    params: dict[str, Any] = {"municipalities": list(municipalities),
+                              "municipality": municipalities[0] if municipalities else None}
+    # One municipality (the usual coordinator) as an equality: the index then yields the page in
+    # order. For several, PostgreSQL sorts their escalated cases (bounded by escalations).
+    where: list[sql.Composable] = [
+        sql.SQL("municipality_code = %(municipality)s") if len(municipalities) == 1
+        else sql.SQL("municipality_code = ANY(%(municipalities)s)"),
+        sql.SQL("escalated_at IS NOT NULL")]
+    if cursor is not None:
+        where.append(_seek(_COORDINATOR_KEY, cursor, params))
+    return sql.SQL(
         """
         SELECT id, status, level, severity, grounds, forms, municipality_code, escalated_at,
                acknowledged_at, closed_at
         FROM cases
-        WHERE municipality_code = ANY(%s) AND escalated_at IS NOT NULL
-        ORDER BY (status = 'geescaleerd') DESC, (acknowledged_at IS NULL) DESC, severity DESC,
-                 escalated_at ASC
-        LIMIT 200
-        """,
-        (list(municipalities),),
-    ).fetchall()
+        WHERE {where}
+        ORDER BY {order}
+        LIMIT {limit}
+        """).format(where=sql.SQL(" AND ").join(where),
+                    order=_order(_COORDINATOR_KEY, cursor is not None and cursor.direction == "before"),
+                    limit=sql.Literal(limit + 1)), params
+
+
+def coordinator_queue(conn: psycopg.Connection, municipalities: Sequence[str],
+                      cursor: paging.Cursor | None = None, *, limit: int = PAGE_SIZE) -> paging.Page:
+    """Escalations for these municipalities: open ones first, not yet acknowledged first."""
+    fetched = conn.execute(*coordinator_query(municipalities, cursor, limit)).fetchall()
+    if cursor is not None and cursor.direction == "before" and len(fetched) <= limit:
+        cursor = None  # back at the start: the full first page
+        fetched = conn.execute(*coordinator_query(municipalities, None, limit)).fetchall()
+    return paging.paginate(fetched, limit=limit, cursor=cursor, key=coordinator_key)
 
 
 def get_case(conn: psycopg.Connection, case_id: int) -> dict[str, Any] | None:

@@ -29,6 +29,7 @@ from buurtsignaal.adapters.postgres import ping
 from buurtsignaal.bootstrap import Runtime, runtime
 from buurtsignaal.config import Settings
 from buurtsignaal.domain import cases as rules
+from buurtsignaal.domain import paging
 from buurtsignaal.domain.highlight import segments
 from buurtsignaal.domain.regions import RegionMap
 from buurtsignaal.domain.taxonomy import FORM_LABELS_NL, GROUND_LABELS_NL, SEVERITY_LABELS_NL
@@ -202,35 +203,73 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         return templates.TemplateResponse(request, "not_found.html", {"session": session},
                                           status_code=404)
 
+    def read_cursor(token: str, scope: str, shape: paging.Shape) -> paging.Cursor | None:
+        return paging.decode(token, scope=scope, shape=shape,
+                             secret=settings.session_secret) if token else None
+
+    def cursor_links(page: paging.Page, scope: str, base: str, query: str) -> dict[str, str]:
+        """'Vorige'/'Volgende' hrefs carrying the filters and an opaque, signed cursor."""
+        links: dict[str, str] = {}
+        for name, cursor in (("previous", page.previous), ("next", page.next)):
+            if cursor is not None:
+                param = "voor" if cursor.direction == "before" else "na"
+                token = paging.encode(cursor, scope=scope, secret=settings.session_secret)
+                links[name] = f"{base}?{urlencode({param: token})}" + (f"&{query}" if query else "")
+        return links
+
+    def bad_cursor(request: Request, session: users.Session) -> Response:
+        # A tampered, truncated or outdated page link: say so (400), never a server error.
+        return templates.TemplateResponse(
+            request, "message.html", {"session": session, "title": "Ongeldige paginalink",
+                                      "message": "Deze link naar een volgende of vorige pagina is "
+                                                 "ongeldig of verouderd. Begin opnieuw bij de "
+                                                 "eerste pagina."},
+            status_code=400)
+
     @app.get("/", response_class=HTMLResponse)
-    def queue(request: Request, pagina: int = 1, grond: str = "", status: str = "",
+    def queue(request: Request, na: str = "", voor: str = "", grond: str = "", status: str = "",
               gemeente: str = "") -> Response:
         session = current_session(request)
         if session is None:
             return to_login(request)
         user = session.user
+        shape = (cases_repo.COORDINATOR_KEY_SHAPE if user.role == "coordinator"
+                 else cases_repo.QUEUE_KEY_SHAPE)
+        scope = "escalaties" if user.role == "coordinator" else "werkvoorraad"
+        try:
+            if na and voor:
+                raise paging.InvalidCursor("two cursors")
+            cursor = read_cursor(na, scope, shape) or read_cursor(voor, scope, shape)
+        except paging.InvalidCursor:
+            return bad_cursor(request, session)
+        if cursor is not None and (cursor.direction == "after") != bool(na):
+            return bad_cursor(request, session)  # a 'voor' cursor passed as 'na' or vice versa
         if user.role == "coordinator":
             with pool().connection() as conn:
-                escalations = cases_repo.coordinator_queue(conn, user.municipalities)
+                escalations = cases_repo.coordinator_queue(conn, user.municipalities, cursor)
                 area = alerts_repo.area_alerts(conn, list(user.municipalities))
             return templates.TemplateResponse(
                 request, "coordinator_queue.html",
-                {"session": session, "cases": escalations, "area_alerts": area})
-        page = max(pagina, 1)
-        statuses = [status] if status in rules.STATUSES else list(rules.OPEN_STATUSES)
+                {"session": session, "cases": escalations.rows, "area_alerts": area,
+                 "links": cursor_links(escalations, scope, "/", "")})
+        queue_filter = cases_repo.QueueFilter(
+            region=visible_region(user),
+            statuses=(status,) if status in rules.STATUSES else rules.OPEN_STATUSES,
+            ground=grond if grond in GROUND_LABELS_NL else None, municipality=gemeente or None)
         with pool().connection() as conn:
-            cases = cases_repo.review_queue(
-                conn, visible_region(user), statuses=statuses,
-                ground=grond if grond in GROUND_LABELS_NL else None,
-                municipality=gemeente or None, limit=50, offset=(page - 1) * 50)
+            page = cases_repo.review_queue(conn, queue_filter, cursor)
+            total = cases_repo.queue_count(conn, queue_filter)
             municipalities = cases_repo.queue_municipalities(conn, visible_region(user))
             patterns = alerts_repo.household_alerts(conn, visible_region(user))
         filters = {"grond": grond, "status": status, "gemeente": gemeente}
+        query = urlencode({k: v for k, v in filters.items() if v})
         return templates.TemplateResponse(
-            request, "queue.html", {"session": session, "cases": cases, "page": page,
-                                    "filters": filters, "municipalities": municipalities,
-                                    "patterns": patterns,
-                                    "query": urlencode({k: v for k, v in filters.items() if v})})
+            request, "queue.html", {"session": session, "cases": page.rows, "filters": filters,
+                                    "municipalities": municipalities, "patterns": patterns,
+                                    "total": total, "total_cap": cases_repo.COUNT_CAP,
+                                    "first_page": page.previous is None,
+                                    "links": cursor_links(page, scope, "/", query),
+                                    "query": query})
 
     def render_case(request: Request, session: users.Session, case_id: int, *, error: str = "",
                     ok: str = "", status_code: int = 200, original: str | None = None) -> Response:
@@ -397,6 +436,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         filters = {"gebruiker": gebruiker, "zaak": zaak, "actie": actie}
         return templates.TemplateResponse(
             request, "audit.html", {"session": session, "rows": rows, "filters": filters,
+                                    "paged": voor is not None,
                                     "query": urlencode({k: v for k, v in filters.items() if v})})
 
     @app.get("/audit/export.csv")
