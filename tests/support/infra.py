@@ -20,6 +20,8 @@ from buurtsignaal.devstack import EmbeddedBroker, EmbeddedPostgres, free_port
 
 __all__ = ["create_topics", "free_port"]
 
+# A frozen copy of the first shipped early-warning rules, for tests of the engine's mechanics.
+FROZEN_RULES = Path(__file__).with_name("early_warning_rules_v1.yaml")
 TABLES = ("audit_log, sessions, users, notifications, cases, note_scores, outbox, notes, api_keys, "
           "tenants")
 

@@ -42,11 +42,14 @@ def detector(stack: tuple[EmbeddedPostgres, EmbeddedBroker]) -> Iterator[Service
     topics = {f"topic_{n}": f"{prefix}.{n}" for n in
               ("incoming", "accepted", "scored", "deadletter", "alerts", "household_state",
                "area_state", "area_notes")}
-    settings = infra.make_settings(pg, broker, **topics)
+    # The engine's mechanics (state across restarts, upgrades, replays) on a frozen rules file, so
+    # that tuning config/early-warning.yaml cannot take away the upgrade this test needs.
+    settings = infra.make_settings(pg, broker, early_warning_rules=str(infra.FROZEN_RULES), **topics)
     create_topics(broker.bootstrap, list(settings.topics), settings.topic_partitions,
                   compacted=settings.compacted_topics)
     procs = service_procs(settings)
     procs.env.update(_topic_env(settings))
+    procs.env["BUURTSIGNAAL_EARLY_WARNING_RULES"] = str(infra.FROZEN_RULES)
     procs.start("detector")
     try:
         yield procs
@@ -64,7 +67,7 @@ def _produce(settings: Settings, recs: list[dict[str, Any]]) -> None:
 
 
 def _expected(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    result = run_backtest(recs, load_rules(), load_detector())
+    result = run_backtest(recs, load_rules(infra.FROZEN_RULES), load_detector())
     return [backtest_line(e) for e in result.emissions]
 
 

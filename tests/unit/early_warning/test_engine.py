@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -12,12 +11,13 @@ from hypothesis import strategies as st
 from services.detector.early_warning.config import RuleSet, level_rank, load_rules, parse_rules
 from services.detector.early_warning.engine import Emission, KeyState, observe
 from services.detector.early_warning.observation import Observation
+from tests.support.infra import FROZEN_RULES
 
 DAY = 86400.0
 KEY = "f" * 32
 # A frozen copy of the first shipped rules: these tests are about the engine (event time, dedup,
 # upgrade, weak signals), so they must not move when the coordinator tunes config/early-warning.yaml.
-RULES = load_rules(Path(__file__).with_name("rules_v1.yaml"))
+RULES = load_rules(FROZEN_RULES)
 SHIPPED = load_rules()
 
 
