@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # Buurtsignaal service image. One image runs every service; the command picks which:
-#   buurtsignaal serve ingest|detector|notifier, buurtsignaal migrate, buurtsignaal topics create
+#   buurtsignaal serve ingest|detector|early-warning|notifier, buurtsignaal migrate,
+#   buurtsignaal topics create
 #
 # No secrets are baked in: BUURTSIGNAAL_KEY_SECRET, BUURTSIGNAAL_SESSION_SECRET,
 # BUURTSIGNAAL_ENCRYPTION_KEYS and the database password come from the runtime environment
@@ -62,12 +63,13 @@ COPY config/ ./config/
 
 USER 10001:10001
 
-EXPOSE 8001 8002 8003
+EXPOSE 8001 8002 8003 8004
 
-# Probes /healthz of the service in this container. The image runs any of the three services, so
+# Probes /healthz of the service in this container. The image runs any of the services, so
 # the port comes from BUURTSIGNAAL_HEALTHCHECK_PORT (read only here, not by the application):
-# 8001 ingest (the default CMD), 8002 detector, 8003 notifier; docker-compose.yml sets it per
-# service. Stdlib only; a connection error or non-2xx status exits non-zero.
+# 8001 ingest (the default CMD), 8002 detector, 8003 notifier, 8004 early warning;
+# docker-compose.yml sets it per service. Stdlib only; a connection error or non-2xx status
+# exits non-zero.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('BUURTSIGNAAL_HEALTHCHECK_PORT', '8001'); urllib.request.urlopen('http://127.0.0.1:' + port + '/healthz', timeout=4)"]
 

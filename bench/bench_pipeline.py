@@ -8,7 +8,9 @@ Measured in one run, on the same machine state:
    the client sent the note to the moment its score (and, for flagged notes, its case) was stored;
 3. sustained end-to-end throughput: N notes posted as fast as ingest accepts them (batches of
    500, 2 clients); notes/s from the first POST until the last note has its score in PostgreSQL.
-CPU seconds per process are reported for each phase, to show where the time goes.
+CPU seconds per process (and CPU ms per note) are reported for each phase, to show where the time
+goes. The early warning runs as its own process, as in docker-compose.yml (decision 0037);
+`--early-warning in-detector` measures it inside the detector process instead.
 
     .venv/bin/python bench/bench_pipeline.py                     # defaults: 20k notes, 30 s steady
     .venv/bin/python bench/bench_pipeline.py --notes 50000 --detector-workers 2
@@ -134,7 +136,7 @@ class CpuMeter:
 # --- the stack ----------------------------------------------------------------------------------
 
 class Stack:
-    def __init__(self, detector_workers: int, partitions: int) -> None:
+    def __init__(self, detector_workers: int, partitions: int, split_early_warning: bool = True) -> None:
         self.pg, self.tmp = infra.start_postgres()
         settings = Settings(topic_partitions=partitions)
         self.broker = EmbeddedBroker(free_port())
@@ -142,7 +144,8 @@ class Stack:
         create_topics(self.broker.bootstrap, list(settings.topics), partitions,
                       compacted=settings.compacted_topics)
         self.procs: ServiceProcs = service_procs(
-            infra.make_settings(self.pg, self.broker, topic_partitions=partitions))
+            infra.make_settings(self.pg, self.broker, topic_partitions=partitions),
+            split_early_warning=split_early_warning)
         self.procs.env.update({
             "BUURTSIGNAAL_API_RATE_LIMIT_PER_MINUTE": "1000000",
             "BUURTSIGNAAL_TOPIC_PARTITIONS": str(partitions),
@@ -169,6 +172,8 @@ class Stack:
 
     def _detectors_ready(self) -> bool:
         urls = [self.procs.url("detector"), *getattr(self, "extra_urls", [])]
+        if "early-warning" in self.procs.procs:
+            urls.append(self.procs.url("early-warning"))
         try:
             return all(httpx.get(u + "/readyz", timeout=2).status_code == 200 for u in urls)
         except httpx.HTTPError:
@@ -176,13 +181,19 @@ class Stack:
 
     def cpu_groups(self) -> dict[str, list[int] | Callable[[], list[int]]]:
         detectors = [self.procs.procs["detector"].pid, *(p.pid for p in self.extra)]
+        early_warning = self.procs.procs.get("early-warning")
         return {
             "ingest": [self.procs.procs["ingest"].pid],
             "detector": detectors,
+            "early_warning": [early_warning.pid] if early_warning else [],
             "notifier": [self.procs.procs["notifier"].pid],
             "postgres": lambda: postgres_pids(self.pg.pgdata),
             "broker": [self.broker.process.pid] if self.broker.process else [],
         }
+
+    def faust_pids(self) -> list[int]:
+        groups = self.cpu_groups()
+        return [*groups["detector"], *groups["early_warning"]]  # type: ignore[misc]
 
     def count(self, sql: str, params: Any = None) -> int:
         return int(infra.query(self.pg.url, sql, params)[0]["n"])
@@ -242,9 +253,10 @@ def post_all(url: str, key: str, notes: list[dict[str, Any]], batch: int, client
     return time.perf_counter() - started
 
 
-def sustained(stack: Stack, notes: list[dict[str, Any]]) -> dict[str, Any]:
+def sustained(stack: Stack, notes: list[dict[str, Any]], idle: dict[str, float]) -> dict[str, Any]:
     before = stack.count("SELECT count(*) AS n FROM note_scores")
     target = before + len(notes)
+    load_at_start = round(os.getloadavg()[0], 2)
     meter = CpuMeter(stack.cpu_groups())
     meter.start()
     started = time.perf_counter()
@@ -253,14 +265,43 @@ def sustained(stack: Stack, notes: list[dict[str, Any]]) -> dict[str, Any]:
              "all notes scored", interval=0.5)
     total_s = time.perf_counter() - started
     cpu = meter.stop()
-    # The detector process also runs the early warning over notes.scored; it may still be busy
-    # after the last score landed. The steady phase must not start on a busy detector.
-    quiet_s = wait_quiet(stack.cpu_groups()["detector"])  # type: ignore[arg-type]
+    # The early warning (in its own process, or in the detector's) may still be busy with
+    # notes.scored after the last score landed; the next phase must not start on a busy stack.
+    quiet_s = wait_quiet(stack.faust_pids())
+    # Everything the notes cost, including the early warning's catching up after the last score
+    # (in-detector mode does that work after the window above; split mode mostly within it).
+    until_quiet = meter.stop()
     cases = stack.count("""SELECT count(*) AS n FROM cases c JOIN notes n ON n.id = c.note_id
                            WHERE n.external_id LIKE 'sus-%%'""")
     return {"notes": len(notes), "ingest_accept_per_s": round(len(notes) / post_s),
             "end_to_end_per_s": round(len(notes) / total_s), "seconds": round(total_s, 1),
-            "cases": cases, "cpu_seconds": cpu, "detector_busy_after_s": round(quiet_s, 1)}
+            "cases": cases, "cpu_seconds": cpu, "cpu_ms_per_note": per_note(cpu, len(notes)),
+            "cpu_ms_per_note_above_idle": per_note(cpu, len(notes), idle),
+            "cpu_seconds_until_quiet": until_quiet,
+            "cpu_ms_per_note_until_quiet_above_idle": per_note(until_quiet, len(notes), idle),
+            "load_avg_1m_at_start": load_at_start, "early_warning_busy_after_s": round(quiet_s, 1)}
+
+
+def per_note(cpu: dict[str, float], notes: int, idle: dict[str, float] | None = None
+             ) -> dict[str, float]:
+    """CPU milliseconds per note for each process group (and all together). With `idle` (cores
+    each group uses with no traffic) the idle share of the phase's wall time is taken off first:
+    the faust processes poll and tick while they wait, and on a shared machine a slow phase would
+    otherwise look like expensive notes."""
+    wall = cpu.get("wall", 0.0)
+    out = {k: round(1000 * max(0.0, v - (idle or {}).get(k, 0.0) * wall) / notes, 2)
+           for k, v in cpu.items() if k != "wall"}
+    out["total"] = round(sum(out.values()), 2)
+    return out
+
+
+def idle_cores(stack: Stack, seconds: float = 10.0) -> dict[str, float]:
+    """Cores each process group uses with no notes flowing (fetch polls, timers, heartbeats)."""
+    meter = CpuMeter(stack.cpu_groups())
+    meter.start()
+    time.sleep(seconds)
+    cpu = meter.stop()
+    return {k: round(v / cpu["wall"], 3) for k, v in cpu.items() if k != "wall"}
 
 
 def wait_quiet(pids: list[int], limit: float = 600) -> float:
@@ -274,7 +315,8 @@ def wait_quiet(pids: list[int], limit: float = 600) -> float:
     return time.perf_counter() - started
 
 
-def steady(stack: Stack, texts: list[str], rate: int, seconds: int) -> dict[str, Any]:
+def steady(stack: Stack, texts: list[str], rate: int, seconds: int, idle: dict[str, float]
+           ) -> dict[str, Any]:
     per_batch = max(1, rate // 10)
     notes = make_notes(rate * seconds, "ste", texts)
     sent_at: dict[str, float] = {}
@@ -327,7 +369,8 @@ def steady(stack: Stack, texts: list[str], rate: int, seconds: int) -> dict[str,
                             "max": pct(scored, 1.0)},
             "to_case_ms": {"cases": len(cased), "p50": pct(cased, 0.5), "p95": pct(cased, 0.95),
                            "p99": pct(cased, 0.99)},
-            "cpu_seconds": cpu}
+            "cpu_seconds": cpu, "cpu_ms_per_note": per_note(cpu, len(notes)),
+            "cpu_ms_per_note_above_idle": per_note(cpu, len(notes), idle)}
 
 
 def machine() -> dict[str, Any]:
@@ -351,6 +394,8 @@ def main() -> None:
     parser.add_argument("--detector-workers", type=int, default=1)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--raw-messages", type=int, default=50_000)
+    parser.add_argument("--early-warning", choices=("split", "in-detector"), default="split",
+                        help="its own process (default, as in docker-compose.yml) or in the detector")
     args = parser.parse_args()
 
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp/buurtsignaal-runtime")
@@ -358,21 +403,23 @@ def main() -> None:
     result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
                               "command": " ".join([Path(sys.executable).name, *sys.argv]),
                               "machine": machine(), "detector_workers": args.detector_workers,
-                              "partitions": args.partitions}
+                              "partitions": args.partitions, "early_warning": args.early_warning}
     texts = corpus_texts()
-    stack = Stack(args.detector_workers, args.partitions)
+    stack = Stack(args.detector_workers, args.partitions, args.early_warning == "split")
     try:
         result["broker_raw"] = broker_raw_rate(stack.broker.bootstrap, args.raw_messages)
         print("broker raw:", result["broker_raw"], flush=True)
         # Warm-up: model caches, connection pools, consumer fetch sessions.
         post_all(stack.procs.url("ingest"), stack.key, make_notes(500, "warm", texts), 250, 1)
         wait_for(lambda: stack.count("SELECT count(*) AS n FROM note_scores") >= 500, 300, "warm-up")
-        wait_quiet(stack.cpu_groups()["detector"])  # type: ignore[arg-type]
+        wait_quiet(stack.faust_pids())
+        result["idle_cores"] = idle_cores(stack)
+        print("idle cores:", result["idle_cores"], flush=True)
         # Latency first, on an idle pipeline; then the backlog of the sustained phase.
-        result["steady"] = steady(stack, texts, args.rate, args.steady_seconds)
+        result["steady"] = steady(stack, texts, args.rate, args.steady_seconds, result["idle_cores"])
         print("steady:", result["steady"], flush=True)
-        wait_quiet(stack.cpu_groups()["detector"])  # type: ignore[arg-type]
-        result["sustained"] = sustained(stack, make_notes(args.notes, "sus", texts))
+        wait_quiet(stack.faust_pids())
+        result["sustained"] = sustained(stack, make_notes(args.notes, "sus", texts), result["idle_cores"])
         print("sustained:", result["sustained"], flush=True)
     finally:
         stack.close()
@@ -387,7 +434,8 @@ def main() -> None:
 def markdown(r: dict[str, Any]) -> str:
     s, st, raw = r["sustained"], r["steady"], r["broker_raw"]
     return "\n".join([
-        f"| measure ({r['detector_workers']} detector worker(s), {r['partitions']} partitions) | value |",
+        f"| measure ({r['detector_workers']} detector worker(s), {r['partitions']} partitions, "
+        f"early warning {r['early_warning']}) | value |",
         "| --- | --- |",
         f"| raw broker produce (kafka-python, 1 KB) | {raw['produce_per_s']:,} msg/s |",
         f"| raw broker consume (kafka-python, 1 KB) | {raw['consume_per_s']:,} msg/s |",
@@ -399,8 +447,15 @@ def markdown(r: dict[str, Any]) -> str:
         f"| latency at {st['rate_per_s']} notes/s, to case stored: p50 / p95 / p99 | "
         f"{st['to_case_ms']['p50']} / {st['to_case_ms']['p95']} / {st['to_case_ms']['p99']} ms |",
         f"| per hop at {st['rate_per_s']} notes/s, p50/p95/p99 ms | {st['hops_ms_p50_p95_p99']} |",
-        f"| detector still busy (early warning) after the last score | {s['detector_busy_after_s']} s |",
+        f"| early warning still busy after the last score | {s['early_warning_busy_after_s']} s |",
         f"| CPU seconds in the sustained phase | {s['cpu_seconds']} |",
+        f"| CPU ms per note in the sustained phase | {s['cpu_ms_per_note']} |",
+        f"| idem, above the idle load | {s['cpu_ms_per_note_above_idle']} |",
+        f"| idem, until the early warning is quiet too, above idle | "
+        f"{s['cpu_ms_per_note_until_quiet_above_idle']} |",
+        f"| CPU ms per note at {st['rate_per_s']} notes/s | {st['cpu_ms_per_note']} |",
+        f"| idem, above the idle load | {st['cpu_ms_per_note_above_idle']} |",
+        f"| idle load (cores) | {r['idle_cores']} |",
     ])
 
 

@@ -29,7 +29,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(users_app, name="users")
 app.add_typer(dev_app, name="dev")
 
-SERVICES = ("ingest", "detector", "notifier")
+SERVICES = ("ingest", "detector", "early-warning", "notifier")
 
 
 def _fail(message: str) -> None:
@@ -38,7 +38,8 @@ def _fail(message: str) -> None:
 
 
 @app.command()
-def serve(service: Annotated[str, typer.Argument(help="ingest | detector | notifier")]) -> None:
+def serve(service: Annotated[str, typer.Argument(
+        help="ingest | detector | early-warning | notifier")]) -> None:
     """Run one service in the foreground."""
     settings = get_settings()
     if service == "ingest":
@@ -55,20 +56,24 @@ def serve(service: Annotated[str, typer.Argument(help="ingest | detector | notif
 
         uvicorn.run(create_notifier(settings), host=settings.host, port=settings.notifier_port,
                     log_config=None, access_log=False)
-    elif service == "detector":
+    elif service in ("detector", "early-warning"):
         from faust.worker import Worker
 
         from buurtsignaal import logs
-        from services.detector.app import create_app as create_detector
+
+        if service == "detector":
+            from services.detector.app import create_app as create_faust_app
+        else:  # the early warning in its own process (docs/decisions/0037)
+            from services.detector.early_warning_app import create_app as create_faust_app
 
         class _Worker(Worker):
             def on_setup_root_logger(self, logger, level):  # type: ignore[no-untyped-def]
                 # faust installs its own plain-text handlers when it starts: ours (JSON) win.
                 super().on_setup_root_logger(logger, level)
-                logs.configure(settings.log_level, settings.log_json, "detector")
+                logs.configure(settings.log_level, settings.log_json, service)
 
-        logs.configure(settings.log_level, settings.log_json, "detector")
-        faust_app = create_detector(settings)
+        logs.configure(settings.log_level, settings.log_json, service)
+        faust_app = create_faust_app(settings)
         worker = _Worker(faust_app, loglevel=settings.log_level, quiet=True)
         worker.execute_from_commandline()
     else:
@@ -86,13 +91,16 @@ def migrate() -> None:
 
 @topics_app.command("create")
 def topics_create() -> None:
-    """Create all topics the services use (idempotent)."""
-    from buurtsignaal.adapters.kafka import create_topics
+    """Create all topics the services use (idempotent), with retention from config/retention.yaml."""
+    from buurtsignaal.privacy.topics import create_all
 
     settings = get_settings()
-    created = create_topics(settings.kafka_bootstrap, list(settings.topics),
-                            settings.topic_partitions, compacted=settings.compacted_topics)
+    created, drift = create_all(settings)
     typer.echo(f"created: {', '.join(created) or '-'} (all present: {', '.join(settings.topics)})")
+    for topic, differ in drift.items():  # existing topics are not altered (docs/privacy.md)
+        typer.secho(f"warning: {topic} lacks " + ", ".join(f"{k}={v}" for k, v in differ.items())
+                    + ": set it with the cluster's tooling (kafka-configs.sh --alter)", err=True,
+                    fg=typer.colors.YELLOW)
 
 
 def _connect():  # type: ignore[no-untyped-def]

@@ -46,7 +46,13 @@ class Settings(BaseSettings):
     topic_household_state: str = "detector.early-warning.households-changelog"
     topic_area_state: str = "detector.early-warning.areas-changelog"
     topic_area_notes: str = "detector.early-warning.area-notes"
+    # Erasure and retention tell the detector which households/notes to forget (erasure.v1).
+    topic_erasures: str = "privacy.erasures"
     early_warning_rules: Path | None = None
+    # Run the early warning inside the detector process (true) or as its own process
+    # (`buurtsignaal serve early-warning`, port below; decision 0037).
+    detector_early_warning: bool = True
+    early_warning_port: int = 8004
     topic_partitions: int = 4
 
     key_secret: str = ""
@@ -130,7 +136,7 @@ class Settings(BaseSettings):
     @property
     def topics(self) -> tuple[str, ...]:
         return (self.topic_incoming, self.topic_accepted, self.topic_scored, self.topic_deadletter,
-                self.topic_alerts, self.topic_area_notes, *self.compacted_topics)
+                self.topic_alerts, self.topic_area_notes, self.topic_erasures, *self.compacted_topics)
 
     @property
     def compacted_topics(self) -> tuple[str, ...]:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 
-from buurtsignaal.adapters.kafka import create_topics
 from buurtsignaal.adapters.postgres import migrate
 from buurtsignaal.config import REPO_ROOT, Settings
 from buurtsignaal.devstack import EmbeddedBroker, EmbeddedPostgres, wait_for
+from buurtsignaal.privacy.topics import create_all as create_all_topics
 
 DEMO_TENANT = "demo-corporatie"
 DEMO_USERS = (
@@ -69,16 +69,20 @@ def _healthy(url: str) -> bool:
         return False
 
 
+# The early warning runs as its own process, as in docker-compose.yml (docs/decisions/0037).
+SERVICES = ("notifier", "early-warning", "detector", "ingest")
+
+
 def start_services(settings: Settings, env: dict[str, str], log_dir: Path) -> list[subprocess.Popen[bytes]]:
     procs = []
-    for service in ("notifier", "detector", "ingest"):
+    for service in SERVICES:
         log = open(log_dir / f"{service}.log", "ab")  # noqa: SIM115 - lives as long as the child
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "buurtsignaal.cli", "serve", service],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         ))
     ports = {"ingest": settings.ingest_port, "detector": settings.detector_port,
-             "notifier": settings.notifier_port}
+             "early-warning": settings.early_warning_port, "notifier": settings.notifier_port}
     for name, port in ports.items():
         wait_for(lambda p=port: _healthy(f"http://{settings.host}:{p}/healthz"), 120,
                  f"{name} service (see {log_dir / (name + '.log')})", interval=0.3)
@@ -112,7 +116,8 @@ def run_dev_stack(reset: bool = False) -> int:
     pg = EmbeddedPostgres(data_dir / "pg", pg_port)
     broker = EmbeddedBroker(broker_port, log_path=data_dir / "logs" / "broker.log")
     env = {**os.environ, "BUURTSIGNAAL_DATABASE_URL": pg.url,
-           "BUURTSIGNAAL_KAFKA_BOOTSTRAP": broker.bootstrap, "BUURTSIGNAAL_DEMO_MODE": "true"}
+           "BUURTSIGNAAL_KAFKA_BOOTSTRAP": broker.bootstrap, "BUURTSIGNAAL_DEMO_MODE": "true",
+           "BUURTSIGNAAL_DETECTOR_EARLY_WARNING": "false"}
     settings = Settings(database_url=pg.url, kafka_bootstrap=broker.bootstrap, demo_mode=True)
     api_key = settings.demo_api_key or "bsk_demo_" + secrets.token_urlsafe(24)
     procs: list[subprocess.Popen[bytes]] = []
@@ -129,15 +134,15 @@ def run_dev_stack(reset: bool = False) -> int:
         pg.start()
         print("• Kafka-compatibele broker (tansu) starten ...", flush=True)
         broker.start()
-        create_topics(broker.bootstrap, list(settings.topics), settings.topic_partitions)
+        create_all_topics(settings)  # with retention.ms and compaction (config/retention.yaml)
         migrate(pg.url)
         seed_demo(settings, api_key)
-        print("• Diensten starten (ingest, detector, notifier) ...", flush=True)
+        print("• Diensten starten (ingest, detector, vroegsignalering, notifier) ...", flush=True)
         procs = start_services(settings, env, data_dir / "logs")
         accepted, duplicates = post_demo_notes(settings, api_key)
         _print_banner(settings, api_key, accepted, duplicates, data_dir / "logs")
         while not stopping:
-            for proc, name in zip(procs, ("notifier", "detector", "ingest"), strict=True):
+            for proc, name in zip(procs, SERVICES, strict=True):
                 if proc.poll() is not None:
                     print(f"! {name} stopte onverwacht (code {proc.returncode}); zie "
                           f"{data_dir / 'logs' / (name + '.log')}", flush=True)
@@ -164,7 +169,8 @@ def _print_banner(settings: Settings, api_key: str, accepted: int, duplicates: i
         f"  Beoordelingsscherm (ADV):  http://{host}:{settings.notifier_port}/",
         f"  Ingest API:                http://{host}:{settings.ingest_port}/docs",
         f"  Metrics:                   http://{host}:{settings.ingest_port}/metrics, "
-        f":{settings.detector_port}/metrics, :{settings.notifier_port}/metrics",
+        f":{settings.detector_port}/metrics, :{settings.early_warning_port}/metrics, "
+        f":{settings.notifier_port}/metrics",
         f"  Demo-notities geladen:     {accepted} nieuw, {duplicates} al aanwezig",
         f"  API-sleutel {DEMO_TENANT}: {api_key}",
         "  Demo-accounts:",

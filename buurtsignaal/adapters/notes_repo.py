@@ -6,12 +6,12 @@ as ciphertext in notes.original_ciphertext."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from buurtsignaal.domain import events
 from buurtsignaal.domain.notes import IncomingNote, area_key, subject_key
@@ -63,36 +63,46 @@ def store_notes(
         )
         for nid, n in rows
     ], strict=True))
+    # %b: the arrays go over in binary. psycopg builds text-format arrays in Python, element by
+    # element (~50 µs per note for these 20 columns); binary is ~7 µs (decision 0039).
     inserted = conn.execute(
         """
         INSERT INTO notes (id, tenant_id, external_id, occurred_at, received_at, author_role, text,
                            category, postcode, house_number, house_suffix, postcode_area,
                            municipality_code, subject_key, area_key, source, correlation_id,
                            original_ciphertext, original_key_id, pseudonymiser)
-        SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::timestamptz[],
-                             %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],
-                             %s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                             %s::text[], %s::text[], %s::bytea[], %s::text[], %s::text[])
+        SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::timestamptz[],
+                             %b::timestamptz[], %b::text[], %b::text[], %b::text[], %b::text[],
+                             %b::int[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
+                             %b::text[], %b::text[], %b::bytea[], %b::text[], %b::text[])
         ON CONFLICT (tenant_id, external_id) DO NOTHING
-        RETURNING id, external_id, tenant_id, occurred_at, received_at, author_role, text,
-                  subject_key, area_key, municipality_code, correlation_id
+        RETURNING id
         """,
         [list(c) for c in cols],
     ).fetchall()
-    inserted_ids = {r["external_id"] for r in inserted}
-    result.duplicates.extend(n.external_id for _, n in rows if n.external_id not in inserted_ids)
-    outbox = []
-    for r in inserted:
+    # The event is built from what was just written (no need to read the rows back): the
+    # columns of a new row are exactly the values of `cols`.
+    new_ids = {r["id"] for r in inserted}
+    keys, payloads = [], []
+    for (nid, n), subject, area in zip(rows, cols[13], cols[14], strict=True):
+        if nid not in new_ids:
+            result.duplicates.append(n.external_id)
+            continue
         payload = events.note_accepted(
-            note_id=r["id"], tenant=r["tenant_id"], occurred_at=r["occurred_at"],
-            received_at=r["received_at"], text=r["text"], author_role=r["author_role"],
-            subject_key=r["subject_key"], area_key=r["area_key"],
-            municipality_code=r["municipality_code"], correlation_id=r["correlation_id"],
+            note_id=nid, tenant=n.tenant, occurred_at=n.occurred_at, received_at=now,
+            text=protected[nid].pseudonymised, author_role=n.author_role, subject_key=subject,
+            area_key=area, municipality_code=n.municipality_code, correlation_id=str(nid),
         )
-        outbox.append((topic, r["subject_key"], Jsonb(payload)))
-        result.accepted.append((r["external_id"], str(r["id"])))
-    if outbox:
-        with conn.cursor() as cur:
-            cur.executemany("INSERT INTO outbox (topic, key, payload) VALUES (%s, %s, %s)", outbox)
+        keys.append(subject)
+        payloads.append(json.dumps(payload, ensure_ascii=False))
+        result.accepted.append((n.external_id, str(nid)))
+    if payloads:
+        # One statement for the whole batch (not one INSERT per row).
+        conn.execute(
+            """INSERT INTO outbox (topic, key, payload)
+               SELECT %s, k, p::jsonb FROM unnest(%b::text[], %b::text[]) WITH ORDINALITY AS t(k, p, i)
+               ORDER BY i""",
+            (topic, keys, payloads),
+        )
         conn.execute("SELECT pg_notify(%s, '')", (OUTBOX_CHANNEL,))
     return result

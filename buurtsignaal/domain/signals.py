@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -33,12 +33,19 @@ class Detection:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the `buurtsignaal detect` contract."""
-        data = asdict(self)
-        data["grounds"] = list(self.grounds)
-        data["forms"] = list(self.forms)
-        data["evidence"] = [asdict(e) for e in self.evidence]
-        data["score"] = round(float(self.score), 4)
-        return data
+        # Spelled out instead of dataclasses.asdict (recursive deep copy): this runs for every
+        # scored note, and asdict was a tenth of the streaming detector's CPU (decision 0038).
+        return {
+            "id": self.id,
+            "flag": self.flag,
+            "score": round(float(self.score), 4),
+            "grounds": list(self.grounds),
+            "forms": list(self.forms),
+            "severity": self.severity,
+            "evidence": [{"start": e.start, "end": e.end, "text": e.text, "recognizer": e.recognizer,
+                          "explanation": e.explanation} for e in self.evidence],
+            "model_version": self.model_version,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Detection:

@@ -2,6 +2,7 @@
 
     buurtsignaal erase --address-key KEY --reference AVG-2026-001
     buurtsignaal erase --postcode "3531 AB" --house-number 14 [--suffix A] --reference ...
+        (exit code 3: done in PostgreSQL, but the detector's event is still queued; re-run)
     buurtsignaal retention purge [--dry-run]      buurtsignaal retention show
     buurtsignaal keys generate [--key-id ID]      buurtsignaal keys rotate
     buurtsignaal apikey list|revoke|set ...
@@ -29,6 +30,15 @@ def _connect():  # type: ignore[no-untyped-def]
     return psycopg.connect(get_settings().database_url, row_factory=dict_row, autocommit=True)
 
 
+def _logs_to_stderr() -> None:
+    """Logs go to stderr so that stdout holds only the JSON report (scripts parse it)."""
+    from buurtsignaal import logs
+    from buurtsignaal.config import get_settings
+
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_json, "cli")
+
+
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
@@ -47,29 +57,66 @@ def erase(
     dry_run: Annotated[bool, typer.Option(help="report what would be removed")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
 ) -> None:
-    """Right to erasure: remove everything about one household and report what was removed."""
+    """Right to erasure: remove everything about one household, also from the detector's
+    early-warning state, and report what was removed. Safe to re-run."""
     from buurtsignaal.config import get_settings
     from buurtsignaal.privacy.erasure import address_key as make_key
     from buurtsignaal.privacy.erasure import erase_household
+    from buurtsignaal.privacy.topics import retention_by_topic
 
+    settings = get_settings()
+    _logs_to_stderr()
     if bool(address_key) == bool(postcode):
         _fail("give either --address-key or --postcode with --house-number")
     if postcode and house_number < 1:
         _fail("--house-number is required with --postcode")
-    key = address_key or make_key(get_settings().key_secret, postcode, house_number, suffix)
+    key = address_key or make_key(settings.key_secret, postcode, house_number, suffix)
     if not dry_run and not yes:
         typer.confirm("This permanently deletes all notes, cases and derived data of this "
                       "household. Continue?", abort=True)
     with _connect() as conn:
         counts = erase_household(conn, key, actor=f"cli:{getpass.getuser()}", reference=reference,
-                                 dry_run=dry_run)
-    policy = _policy()
+                                 erasure_topic=settings.topic_erasures, dry_run=dry_run)
+        sent = counts.pop("sent")
+        published = None if dry_run else _publish(conn)
+    hours = retention_by_topic(settings, _policy())
     _print({
         "household_key": key, "dry_run": dry_run, "removed": counts,
+        "early_warning_state": _state_report(settings.topic_erasures, sent, published, dry_run),
         "kafka_copies": "pseudonymised copies on topics expire with topic retention: "
-                        + ", ".join(f"{t} {h} h" for t, h in policy.topic_retention_hours.items()),
+                        + ", ".join(f"{t} {h} h" for t, h in hours.items()),
         "kept": "audit_log entries (who viewed or changed which case number; no text, no address)",
     })
+    _exit_if_pending(published, "the erasure")
+
+
+def _publish(conn: Any) -> Any:
+    """Publish every queued erasure.v1 event now (this run's and any left by an earlier one)."""
+    from buurtsignaal.adapters.kafka import make_producer
+    from buurtsignaal.config import get_settings
+    from buurtsignaal.privacy.propagate import publish_pending
+
+    settings = get_settings()
+    return publish_pending(conn, settings.topic_erasures,
+                           lambda: make_producer(settings.kafka_bootstrap, "buurtsignaal-privacy"))
+
+
+def _state_report(topic: str, sent: dict[str, int], published: Any, dry_run: bool) -> dict[str, Any]:
+    report: dict[str, Any] = {"topic": topic, ("would_queue" if dry_run else "queued"): sent}
+    if published is not None:
+        report.update(published.as_json())
+    return report
+
+
+def _exit_if_pending(published: Any, what: str) -> None:
+    """The database part is done; say so loudly when the detector has not been told yet."""
+    if published is not None and published.pending:
+        typer.secho(
+            f"warning: {what} is done in PostgreSQL, but {published.pending} event(s) for the "
+            f"detector's early-warning state could not be published ({published.error or 'broker'}). "
+            "They stay queued in the outbox: the ingest service publishes them when the broker is "
+            "back, or re-run this command (it is safe to repeat).", fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(3)
 
 
 def _policy():  # type: ignore[no-untyped-def]
@@ -83,14 +130,23 @@ def _policy():  # type: ignore[no-untyped-def]
 def retention_purge(
     dry_run: Annotated[bool, typer.Option(help="count only; everything is rolled back")] = False,
 ) -> None:
-    """Delete or anonymise what is past its retention period (config/retention.yaml)."""
+    """Delete or anonymise what is past its retention period (config/retention.yaml), and tell the
+    detector's early-warning state to forget the removed notes."""
+    from buurtsignaal.config import get_settings
     from buurtsignaal.privacy.retention import purge
 
+    topic = get_settings().topic_erasures
+    _logs_to_stderr()
     with _connect() as conn:
-        counts = purge(conn, _policy(), dry_run=dry_run, trigger="cli")
+        counts = purge(conn, _policy(), erasure_topic=topic, dry_run=dry_run, trigger="cli")
+        published = None if dry_run or counts is None else _publish(conn)
     if counts is None:
         _fail("another purge is running; try again later")
-    _print({"dry_run": dry_run, "at": datetime.now(UTC).isoformat(), "counts": counts})
+        return
+    sent = counts.pop("sent")
+    _print({"dry_run": dry_run, "at": datetime.now(UTC).isoformat(), "counts": counts,
+            "early_warning_state": _state_report(topic, sent, published, dry_run)})
+    _exit_if_pending(published, "the purge")
 
 
 @retention_app.command("show")

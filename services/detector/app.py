@@ -1,5 +1,8 @@
-"""Streaming detector (faust-streaming): notes.accepted -> score -> notes.scored, and the early
-warning: notes.scored -> per-household/per-area tables -> alerts.raised (early_warning/streaming.py).
+"""Streaming detector (faust-streaming): notes.accepted -> score -> notes.scored.
+
+The early warning (notes.scored -> per-household/per-area tables -> alerts.raised,
+early_warning/streaming.py) runs in its own process by default (`buurtsignaal serve
+early-warning`, decision 0037); BUURTSIGNAAL_DETECTOR_EARLY_WARNING=true runs it inside this one.
 
 Uses exactly the code path of `buurtsignaal detect` (load_detector + detect_many), in batches.
 At-least-once: a replay re-scores a note and the notifier upserts by note id.
@@ -22,6 +25,7 @@ from buurtsignaal.config import Settings
 from buurtsignaal.domain import events
 from buurtsignaal.schemas import validate
 from services.detector import transport
+from services.detector.transport import ScoredSender
 
 log = logs.get(__name__)
 # aiohttp (faust's web server) wants the charset apart from the content type.
@@ -40,13 +44,12 @@ def decode_accepted(raw: bytes) -> dict[str, Any] | tuple[str, list[str]]:
     return value
 
 
-def create_app(settings: Settings) -> faust.App:
-    from services.detector.learning.active import ActiveModel
-
-    active = ActiveModel(settings)  # the admin-activated model (docs/decisions/0055)
+def base_app(settings: Settings, app_id: str, port: int, *, linger: float = 0.005) -> faust.App:
+    """A faust app with the settings every Buurtsignaal faust process shares (the detector, and
+    the early warning when it runs as its own process), with /metrics and /readyz."""
     transport.install()
     app = faust.App(
-        "buurtsignaal-detector",
+        app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         value_serializer="raw",
         key_serializer="raw",
@@ -54,20 +57,41 @@ def create_app(settings: Settings) -> faust.App:
         web_enabled=True,
         web_bind=settings.host,
         web_host=settings.host,
-        web_port=settings.detector_port,
+        web_port=port,
         broker_session_timeout=settings.consumer_session_timeout_ms / 1000,
         broker_heartbeat_interval=1.0,
         topic_partitions=settings.topic_partitions,
         topic_allow_declare=False,
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",
-        # Batch the scored events into fewer produce requests (decision 0031): one request per
-        # event cost more CPU than scoring at low rates; 5 ms is invisible in the latency.
-        producer_linger=0.005,
+        # Events sent together share produce requests (decisions 0031, 0038): faust's default
+        # record batch of 16 KiB holds ~10 scored events, so a batch of 256 notes cost 25+ of
+        # them; 512 KiB holds a partition's share of a batch and stays under Kafka's default
+        # 1 MiB message.max.bytes. The linger (5 ms for the detector) is invisible in latency.
+        producer_linger=linger,
+        producer_max_batch_size=512 * 1024,
     )
+
+    @app.page("/metrics")
+    async def prometheus_metrics(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(), content_type=METRICS_CONTENT_TYPE)
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        ready = app.consumer is not None and bool(app.consumer.assignment())
+        return web.json({"consumer_assigned": ready}, status=200 if ready else 503)
+
+    return app
+
+
+def create_app(settings: Settings) -> faust.App:
+    from services.detector.learning.active import ActiveModel
+
+    active = ActiveModel(settings)  # the admin-activated model (docs/decisions/0055)
+    app = base_app(settings, "buurtsignaal-detector", settings.detector_port)
     accepted = app.topic(settings.topic_accepted, value_type=bytes, key_type=bytes)
-    scored = app.topic(settings.topic_scored, value_type=bytes, key_type=bytes)
     dead = app.topic(settings.topic_deadletter, value_type=bytes, key_type=bytes)
+    sender = ScoredSender(app, settings.topic_scored)
 
     @app.agent(accepted)
     async def score(stream: Any) -> None:
@@ -102,12 +126,16 @@ def create_app(settings: Settings) -> faust.App:
             log.exception("detector_batch_failed", size=len(good))
             raise
         now = datetime.now(UTC)
-        for event, detection in zip(good, detections, strict=True):
-            out = events.note_scored(event, detection, now)
-            await scored.send(key=event["subject_key"].encode(), value=json.dumps(out).encode())
-            metrics.notes_scored.inc()
+        outgoing = [(e["subject_key"].encode(), json.dumps(events.note_scored(e, d, now)).encode())
+                    for e, d in zip(good, detections, strict=True)]
+        # No wait per event; the batch's acknowledgements are checked while the next batch is
+        # scored (decision 0038).
+        await sender.send_all(outgoing)
+        metrics.notes_scored.inc(len(good))
+        for detection in detections:
             for ground in detection.grounds if detection.flag else ():
                 metrics.notes_flagged.labels(ground).inc()
+        for event in good:
             received = datetime.fromisoformat(event["received_at"])
             metrics.event_age_at_scoring.observe(max(0.0, (now - received).total_seconds()))
         metrics.detect_latency.observe(time.perf_counter() - started)
@@ -138,22 +166,15 @@ def create_app(settings: Settings) -> faust.App:
                 lag += max(0, end - position)
         metrics.consumer_lag.labels("detector").set(lag)
 
-    # Early warning: per-household and per-area state over notes.scored (faust tables).
-    from services.detector.early_warning.streaming import attach as attach_early_warning
+    if settings.detector_early_warning:
+        # The early warning in this process (faust tables over notes.scored): one process less,
+        # but it shares this process's core with scoring (decision 0037).
+        from services.detector.early_warning.streaming import attach as attach_early_warning
 
-    attach_early_warning(app, settings)
-
-    @app.page("/metrics")
-    async def prometheus_metrics(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(), content_type=METRICS_CONTENT_TYPE)
+        attach_early_warning(app, settings)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
         return web.json({"status": "ok", "model_version": active.detector.model_version})
-
-    @app.page("/readyz")
-    async def readyz(web: Any, request: Any) -> Any:
-        ready = app.consumer is not None and bool(app.consumer.assignment())
-        return web.json({"consumer_assigned": ready}, status=200 if ready else 503)
 
     return app

@@ -1,4 +1,5 @@
-"""The three services as separate OS processes, as `make run` starts them."""
+"""The three services as separate OS processes, as `make run` starts them; optionally the early
+warning as a fourth (`service_procs(settings, split_early_warning=True)`, decision 0037)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from buurtsignaal.config import Settings
 from buurtsignaal.devstack import free_port, wait_for
 
 SERVICES = ("notifier", "detector", "ingest")
+SPLIT_SERVICES = ("notifier", "early-warning", "detector", "ingest")
 
 
 @dataclass
@@ -24,9 +26,11 @@ class ServiceProcs:
     env: dict[str, str]
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bs-logs-")))
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    services: tuple[str, ...] = SERVICES
 
     def url(self, service: str) -> str:
         port = {"ingest": self.settings.ingest_port, "detector": self.settings.detector_port,
+                "early-warning": self.settings.early_warning_port,
                 "notifier": self.settings.notifier_port}[service]
         return f"http://127.0.0.1:{port}"
 
@@ -60,11 +64,11 @@ class ServiceProcs:
             proc.wait(5)
 
     def start_all(self) -> None:
-        for service in SERVICES:
+        for service in self.services:
             self.start(service)
 
     def stop_all(self) -> None:
-        for service in reversed(SERVICES):
+        for service in reversed(self.services):
             self.stop(service)
 
     def log(self, service: str) -> str:
@@ -72,9 +76,12 @@ class ServiceProcs:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def service_procs(settings: Settings) -> ServiceProcs:
-    ports = {"ingest_port": free_port(), "detector_port": free_port(), "notifier_port": free_port()}
-    settings = settings.model_copy(update=ports)
+def service_procs(settings: Settings, *, split_early_warning: bool = False) -> ServiceProcs:
+    """The services on free ports. split_early_warning: the early warning runs as its own process
+    (started by start_all) and the detector only scores, as in docker-compose.yml."""
+    ports = {"ingest_port": free_port(), "detector_port": free_port(), "notifier_port": free_port(),
+             "early_warning_port": free_port()}
+    settings = settings.model_copy(update={**ports, "detector_early_warning": not split_early_warning})
     env = {
         **os.environ,
         "BUURTSIGNAAL_DATABASE_URL": settings.database_url,
@@ -82,10 +89,12 @@ def service_procs(settings: Settings) -> ServiceProcs:
         "BUURTSIGNAAL_INGEST_PORT": str(ports["ingest_port"]),
         "BUURTSIGNAAL_DETECTOR_PORT": str(ports["detector_port"]),
         "BUURTSIGNAAL_NOTIFIER_PORT": str(ports["notifier_port"]),
+        "BUURTSIGNAAL_EARLY_WARNING_PORT": str(ports["early_warning_port"]),
+        "BUURTSIGNAAL_DETECTOR_EARLY_WARNING": "false" if split_early_warning else "true",
         "BUURTSIGNAAL_DEMO_MODE": "true",
         "PYTHONUNBUFFERED": "1",
     }
-    return ServiceProcs(settings, env)
+    return ServiceProcs(settings, env, services=SPLIT_SERVICES if split_early_warning else SERVICES)
 
 
 def metric_value(text: str, series: str) -> float:

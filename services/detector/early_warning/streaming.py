@@ -13,6 +13,12 @@ Order of effects per note, for at-least-once without losses: alerts and the forw
 are sent and acknowledged first, the table state is written after. A crash in between replays
 the note; the state does not have it yet, so the same alerts (same deterministic ids) are sent
 again and the notifier's upsert absorbs them. A note already in the state changes nothing.
+
+Forgetting (erasure and retention, decision 0026): privacy.erasures (erasure.v1, key subject_key,
+so co-partitioned with notes.scored and the households changelog) -> forget agent: first a forget
+command per listed area on the area-notes topic (acknowledged), then the household's entry is
+deleted or trimmed; deleting writes a tombstone to the changelog, so recovery does not bring it
+back. The areas agent applies the forget command on the area's own partition.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from prometheus_client import Counter
 
 from buurtsignaal import logs, metrics
 from buurtsignaal.adapters.consumer_loop import backoff_seconds
@@ -35,9 +42,17 @@ from .alerts import alert_event
 from .backtest import StepResult, Steps
 from .config import RulesError, RuleSet, load_rules
 from .engine import Emission
+from .forget import Forgotten, forget_household, forget_notes
 from .observation import Observation, from_scored_event
 
 log = logs.get(__name__)
+# Defined here, not in buurtsignaal/metrics.py, so it moves with attach() if the early warning
+# gets its own process.
+forgotten_total = Counter(
+    "buurtsignaal_detector_early_warning_forgotten_total",
+    "Notes removed from early-warning state by erasure or retention (what: notes), and keys deleted",
+    ["table", "reason", "what"],
+)
 RETRIES = 6  # waits 0.2 + 0.4 + ... + 3.2 s: rides out a broker hiccup, then gives up on the note
 
 
@@ -73,6 +88,21 @@ class JsonTable:
         self.table[key.encode()] = json.dumps(value, separators=(",", ":")).encode()
         if self.notes_per_key is not None:
             self.notes_per_key[key.encode()] = len(value["notes"])
+
+    def delete(self, key: str) -> None:
+        """Delete the key: faust writes a tombstone (value None) to the changelog."""
+        if key.encode() in self.table:
+            del self.table[key.encode()]
+        if self.notes_per_key is not None:
+            self.notes_per_key.pop(key.encode(), None)
+
+    def apply(self, key: str, result: Forgotten) -> None:
+        if not result.changed:
+            return
+        if result.state is None:
+            self.delete(key)
+        else:
+            self.set(key, result.state)
 
     def size(self) -> tuple[int, int]:
         """(keys, notes) held on this worker. The first call scans what recovery restored."""
@@ -118,6 +148,7 @@ def attach(app: faust.App, settings: Settings) -> None:
     scored = app.topic(settings.topic_scored, value_type=bytes, key_type=bytes)
     area_notes = app.topic(settings.topic_area_notes, value_type=bytes, key_type=bytes)
     alerts = app.topic(settings.topic_alerts, value_type=bytes, key_type=bytes)
+    erasures = app.topic(settings.topic_erasures, value_type=bytes, key_type=bytes)
     log.info("early_warning_rules_loaded", version=version, household_rules=len(ruleset.household),
              area_rules=len(ruleset.area))
 
@@ -160,8 +191,47 @@ def attach(app: faust.App, settings: Settings) -> None:
             households.set(event["subject_key"], result.state)
         account("households", result)
 
+    def count_forgotten(table: str, reason: str, result: Forgotten) -> None:
+        if result.notes:
+            forgotten_total.labels(table, reason, "notes").inc(result.notes)
+        if result.changed and result.state is None:
+            forgotten_total.labels(table, reason, "keys").inc()
+
+    async def on_erasure(raw: bytes) -> None:
+        try:
+            event = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError, TypeError):
+            event = None
+        if not isinstance(event, dict) or validate("erasure.v1", event):
+            metrics.early_warning_skipped.labels("erasures", "invalid").inc()
+            log.error("erasure_event_invalid")  # an operator must look: something was not forgotten
+            return
+        key, reason = event["subject_key"], event["reason"]
+        # Areas first, acknowledged: a crash before the household write replays the whole event.
+        forget_in_area = {"subject_key": key if event["household"] else "", "note_ids": event["note_ids"],
+                          "reason": reason}
+        for area_key in event["area_keys"]:
+            pending = await area_notes.send(key=area_key.encode(), value=json.dumps(
+                {"area_key": area_key, "forget": forget_in_area}).encode())
+            await pending
+        current = households.get(key)
+        result = (forget_household(current) if event["household"]
+                  else forget_notes(current, event["note_ids"]))
+        households.apply(key, result)
+        count_forgotten("households", reason, result)
+        log.info("early_warning_forgotten", event_id=event["event_id"], reason=reason,
+                 household=event["household"], notes=result.notes, areas=len(event["area_keys"]))
+
+    def on_area_forget(area_key: str, command: dict[str, Any]) -> None:
+        result = forget_notes(areas.get(area_key), command["note_ids"], subject_key=command["subject_key"])
+        areas.apply(area_key, result)
+        count_forgotten("areas", command["reason"], result)
+
     async def on_area_note(raw: bytes) -> None:
         message = json.loads(raw)
+        if "forget" in message:
+            on_area_forget(message["area_key"], message["forget"])
+            return
         obs = Observation.from_row(message["observation"])
         result = steps.area(areas, obs, message["area_key"], message["municipality_code"])
         await publish(result.emissions)
@@ -178,6 +248,11 @@ def attach(app: faust.App, settings: Settings) -> None:
     async def area_agent(stream: Any) -> None:
         async for event in stream.events():
             await with_retries("areas", on_area_note, event)
+
+    @app.agent(erasures, name="early-warning-forget")
+    async def forget_agent(stream: Any) -> None:
+        async for event in stream.events():
+            await with_retries("erasures", on_erasure, event)
 
     @app.timer(interval=10.0)
     async def table_sizes() -> None:

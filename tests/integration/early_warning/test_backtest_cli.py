@@ -39,13 +39,15 @@ def _backtest(*args: str) -> tuple[int, list[dict], str]:
 def test_contract_and_any_input_order(tmp_path: Path) -> None:
     code, lines, err = _backtest(str(_write(tmp_path / "in.jsonl", NOTES)))
     assert code == 0, err
-    assert lines, "a slur followed by two acts of vandalism must raise a pattern alert"
+    assert lines, "a slur followed by vandalism must raise a pattern alert"
     for line in lines:
         assert {"subject_key", "level", "rule", "note_ids", "raised_at"} <= set(line)
         assert line["subject_key"] == HOUSE and line["level"] in ("watch", "escalate")
         firing = parse_time(line["raised_at"])
         assert firing in {parse_time(n["occurred_at"]) for n in NOTES if n["id"] in line["note_ids"]}
-    assert lines[-1]["level"] == "escalate" and lines[-1]["note_ids"] == ["n1", "n2", "n3"]
+    # The slur, then vandalism: a new kind of incident escalates at the second note (shipped rules).
+    assert (lines[-1]["level"], lines[-1]["rule"], lines[-1]["note_ids"]) == (
+        "escalate", "verschillende_vormen", ["n1", "n2"])
     assert "notities: 4" in err and "regel" in err
 
     shuffled = list(NOTES)

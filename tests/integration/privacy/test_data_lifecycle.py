@@ -131,15 +131,21 @@ def test_retention_purge_deletes_anonymises_and_records(settings: Settings) -> N
         conn.execute("INSERT INTO ew_test_state SELECT subject_key, 'signaal' FROM notes "
                      "WHERE id = ANY(%s::uuid[])", ([old_unflagged, young_unflagged],))
         conn.execute("INSERT INTO ew_test_state VALUES (NULL, 'gebied')")  # area rows: not per household
-        dry = purge(conn, policy, dry_run=True)
+        dry = purge(conn, policy, erasure_topic=settings.topic_erasures, dry_run=True)
         assert infra.query(settings.database_url, "SELECT count(*) AS n FROM notes")[0]["n"] == 6
-        wet = purge(conn, policy)
+        wet = purge(conn, policy, erasure_topic=settings.topic_erasures)
         conn.execute("DROP TABLE ew_test_state")
     assert dry == wet
     assert wet["unflagged_notes"] == 1 and wet["dismissed_cases"] == 1 and wet["escalated_cases"] == 0
     assert wet["anonymous_case_records"] == 1
     assert wet["original_texts"] == 1  # the 40-day-old unflagged note; open/escalated keep theirs
     assert wet["derived:ew_test_state"] == 1  # the household of the deleted note only
+    # The detector is told to forget the two deleted notes (two households), keys and ids only.
+    assert wet["sent"] == {"events": 2, "households": 2, "note_ids": 2, "area_keys": 1}
+    queued = infra.query(settings.database_url, "SELECT key, payload FROM outbox WHERE topic = %s",
+                         (settings.topic_erasures,))
+    assert sorted(i for q in queued for i in q["payload"]["note_ids"]) == sorted([old_unflagged, dismissed])
+    assert all(q["payload"]["household"] is False and "Yilmaz" not in str(q) for q in queued)
     left = {str(r["id"]) for r in infra.query(settings.database_url, "SELECT id FROM notes")}
     assert left == {young_unflagged, open_case, escalated, mid}
     stats = infra.query(settings.database_url, "SELECT * FROM anonymous_statistics")
@@ -158,14 +164,22 @@ def test_erasure_removes_one_household_and_nothing_else(settings: Settings) -> N
         _case(conn, mine[0])
         _case(conn, other[0])
         key = address_key(settings.key_secret, "3531AB", 7, "a")  # however it is typed
-        dry = erase_household(conn, key, actor="test", reference="AVG-1", dry_run=True)
+        topic = settings.topic_erasures
+        dry = erase_household(conn, key, actor="test", reference="AVG-1", erasure_topic=topic,
+                              dry_run=True)
         assert dry["notes"] == 2 and dry["dry_run"] is True
-        counts = erase_household(conn, key, actor="test", reference="AVG-1")
+        counts = erase_household(conn, key, actor="test", reference="AVG-1", erasure_topic=topic)
         assert counts["notes"] == 2 and counts["cases"] == 1 and counts["outbox_events"] == 2
+        assert counts["sent"] == {"events": 1, "households": 1, "note_ids": 2, "area_keys": 1}
         with pytest.raises(ValueError, match="reference"):
-            erase_household(conn, key, actor="test", reference=" ")
+            erase_household(conn, key, actor="test", reference=" ", erasure_topic=topic)
     left = infra.query(settings.database_url, "SELECT id FROM notes")
     assert [str(r["id"]) for r in left] == other
-    assert infra.query(settings.database_url, "SELECT count(*) AS n FROM outbox")[0]["n"] == 1
+    outbox = infra.query(settings.database_url, "SELECT topic, key, payload FROM outbox ORDER BY id")
+    assert [o["topic"] for o in outbox] == [settings.topic_accepted, settings.topic_erasures]
+    forget = outbox[1]["payload"]  # queued in the erasure's transaction, for the detector
+    assert forget["household"] is True and forget["subject_key"] == key == outbox[1]["key"]
+    assert sorted(forget["note_ids"]) == sorted(mine)
     log = infra.query(settings.database_url, "SELECT * FROM erasure_log")
     assert len(log) == 1 and log[0]["reference"] == "AVG-1" and key not in str(log[0])
+    assert log[0]["counts"]["sent"]["events"] == 1
