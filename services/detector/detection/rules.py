@@ -12,7 +12,6 @@ from collections import defaultdict
 from buurtsignaal.domain.taxonomy import FORMS, GROUNDS
 
 from .analysis import NoteAnalysis
-from .recognizers import Hit
 
 # Context effects multiply the rule score: the note itself says why it is not an incident.
 CONTEXT_FACTORS = {
@@ -25,12 +24,7 @@ CONTEXT_FACTORS = {
 }
 
 # Effects by which the note itself says it describes no incident (see docs/labelling.md, step 3).
-# 'untargeted': damage at many addresses, an accident or an ordinary burglary (1.2.0).
-STATED_NOT_INCIDENT = frozenset({"negate", "counter", "unfounded", "untargeted"})
-# Damage nobody aimed at this household: only counts when nothing else ties it to a ground.
-UNTARGETED_FACTOR = 0.35
-# Effects under which a quoted slur is reported speech that someone objected to or denied.
-REPORTING_EFFECTS = frozenset({"negate", "counter"})
+STATED_NOT_INCIDENT = frozenset({"negate", "counter", "unfounded"})
 
 # Acts that are hostile enough to count with an identity mention ('banden lek sinds de familie
 # met hoofddoeken er woont'); verbal acts and bullying need a ground signal of their own.
@@ -46,17 +40,13 @@ def rule_score(a: NoteAnalysis) -> float:
 
 
 def _rule_score(a: NoteAnalysis) -> float:
-    effects = a.effects()
-    reported = reported_hits(a)
-    slurs = [h for h in a.of_kind("slur") if h not in reported]
+    slurs = a.of_kind("slur")
     acts = a.of_kind("act")
-    exclusions = [h for h in a.of_kind("exclusion") if h not in reported]
+    exclusions = a.of_kind("exclusion")
     attributions = a.of_kind("attribution")
     identities = a.of_kind("identity")
     repetition = bool(a.of_kind("repetition"))
-    if "directed" in effects:
-        # Said to a resident: a neighbour who objected does not undo the incident.
-        effects = effects - {"counter"}
+    effects = a.effects()
 
     ground_attr = [h for h in attributions if h.recognizer.ground]
     generic_attr = [h for h in attributions if not h.recognizer.ground]
@@ -104,37 +94,9 @@ def _rule_score(a: NoteAnalysis) -> float:
     for effect, factor in CONTEXT_FACTORS.items():
         if effect in effects:
             score *= factor
-    if "untargeted" in effects and not (slurs or exclusions or ground_attr or any(
-            h.recognizer.name == "selectief_doelwit" for h in attributions)):
-        score *= UNTARGETED_FACTOR
     if "nuisance" in effects and not (slurs or exclusions or act_names & STRONG_ACTS):
         score *= 0.7
     return round(min(max(score, 0.0), 1.0), 4)
-
-
-def quote_spans(a: NoteAnalysis) -> list[tuple[int, int]]:
-    """Token spans of literal quotes ('...') in the note."""
-    return [(h.tok_start, h.tok_end) for h in a.active
-            if h.recognizer.effect == "quote" and h.pattern == "aanhalingstekens"]
-
-
-def reported_hits(a: NoteAnalysis) -> frozenset[Hit]:
-    """Slurs and exclusions that are reported speech the note itself objects to or denies.
-
-    Scope rule: the hit lies inside a quote, and the note says someone objected to the remark
-    or that it is no incident (effects 'counter', 'negate'), and the remark was not said to a
-    resident ('directed'). 'Bewoners spraken hem aan op zijn grap over "die buitenlanders"' is
-    counter-speech; 'buurman sprak hem aan toen die mevr. "aap" noemde' is an incident.
-    """
-    effects = a.effects()
-    if not effects & REPORTING_EFFECTS or "directed" in effects:
-        return frozenset()
-    spans = quote_spans(a)
-    if not spans:
-        return frozenset()
-    return frozenset(
-        h for h in a.active if h.recognizer.kind in ("slur", "exclusion")
-        and any(q0 <= h.tok_start and h.tok_end <= q1 for q0, q1 in spans))
 
 
 def quoted_at_someone(a: NoteAnalysis) -> bool:
@@ -160,46 +122,19 @@ def ground_scores(a: NoteAnalysis) -> dict[str, float]:
     return dict(scores)
 
 
-# Grounds that 'racistisch' may mean besides origin: when one of them is named by a slur or an
-# explicit attribution, the word 'racistisch' alone does not add 'herkomst' (1.2.0).
-_RACE_NEIGHBOURS = frozenset({"huidskleur", "nationaliteit", "godsdienst"})
-
-
 def rule_grounds(a: NoteAnalysis) -> list[str]:
     """Grounds named by slurs or attributions; otherwise by identity mentions; else 'overig'."""
-    reported = reported_hits(a)
-    strong_hits = [h for h in a.active if h.recognizer.ground and h not in reported
-                   and h.recognizer.kind in ("slur", "attribution")]
-    strong = {h.recognizer.ground for h in strong_hits}
-    if "herkomst" in strong and strong & _RACE_NEIGHBOURS and all(
-            h.text.lower().startswith("racis") for h in strong_hits
-            if h.recognizer.ground == "herkomst"):
-        strong.discard("herkomst")
+    strong = {h.recognizer.ground for h in a.active
+              if h.recognizer.ground and h.recognizer.kind in ("slur", "attribution")}
     if not strong:
         strong = {h.recognizer.ground for h in a.of_kind("identity")}
     return [g for g in GROUNDS if g in strong]
 
 
 def rule_forms(a: NoteAnalysis) -> list[str]:
-    """Forms named by the hits. A slur that was only written (graffiti, a sticker: no speech
-    verb, no quote said to someone, no name-calling act) is 'bekladding', not 'verbaal'
-    (1.2.0: in the train and dev notes writers labelled such notes 'verbaal' 12 times in 40)."""
-    written_only = written_not_spoken(a)
     forms = {h.recognizer.form for h in a.active
-             if h.recognizer.form and h.recognizer.kind in ("slur", "act", "exclusion")
-             and not (written_only and h.recognizer.kind == "slur")}
+             if h.recognizer.form and h.recognizer.kind in ("slur", "act", "exclusion")}
     return [f for f in FORMS if f in forms]
-
-
-def written_not_spoken(a: NoteAnalysis) -> bool:
-    """Graffiti or symbols in the note and nothing that says words were spoken to someone."""
-    written = any(h.recognizer.name == "bekladding" for h in a.active)
-    if not written:
-        return False
-    return not any(
-        h.recognizer.effect == "directed" or h.recognizer.name == "schelden"
-        or (h.recognizer.effect == "quote" and h.pattern == "spreekwerkwoord")
-        for h in a.active)
 
 
 def rule_severity(a: NoteAnalysis, forms: list[str]) -> int:

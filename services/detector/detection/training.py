@@ -32,7 +32,7 @@ from .evaluation import evaluate, flag_prf, threshold_table
 from .features import N_HASH, build_matrix
 from .model import DetectorModel, LinearHead, save_model
 
-VERSION = "1.2.0"  # 1.2: scope rule for reported slurs, untargeted damage, dual solver
+VERSION = "1.1.0"  # 1.1: per-form thresholds; classifier only for notes with a hostile span
 MIN_LABEL_SUPPORT = 6  # a ground/form head needs at least this many positive train notes
 TARGET_RECALL = 0.92
 PRUNE_BELOW = 1e-3
@@ -46,10 +46,8 @@ class TrainConfig:
 
 
 def _fit_lr(X: sp.csr_matrix, y: np.ndarray, c: float, seed: int) -> LogisticRegression:
-    # liblinear's dual formulation: the same L2 logistic regression (same optimum), ~9x faster
-    # when hashed features (~500k) far outnumber notes (~1k). docs/decisions/0054.
     lr = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000,
-                            random_state=seed, dual=True)
+                            random_state=seed)
     lr.fit(X, y)
     return lr
 
