@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import multiprocessing as mp
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -75,10 +76,9 @@ def _batch_gc() -> None:
     gc.set_threshold(100_000, 50, 100)
 
 
-def _init_worker(model_dir: str | None, threshold: float | None) -> None:
-    global _WORKER
-    _WORKER = load_detector(Path(model_dir) if model_dir else None, threshold=threshold)
-    _batch_gc()
+def _init_worker() -> None:
+    """Forked workers inherit the detector the parent loaded (copy-on-write): no second load."""
+    gc.set_threshold(100_000, 50, 100)
 
 
 def _worker_chunk(args: tuple[Chunk, bool]) -> ChunkResult:
@@ -112,11 +112,16 @@ def run_detect(inp: Iterable[str], out: IO[str], *, skip_invalid: bool = False,
             raise InvalidLine(*fatal)
 
     if workers > 1:
+        global _WORKER
+        _WORKER = detector or load_detector(model_dir, threshold=threshold)
+        _batch_gc()  # before the fork: frozen objects stay shared with the workers
         ctx = mp.get_context("fork")
-        with ctx.Pool(workers, initializer=_init_worker,
-                      initargs=(str(model_dir) if model_dir else None, threshold)) as pool:
-            for result in pool.imap(_worker_chunk, ((c, skip_invalid) for c in chunks)):
-                emit(result)
+        try:
+            with ctx.Pool(workers, initializer=_init_worker) as pool:
+                for result in pool.imap(_worker_chunk, ((c, skip_invalid) for c in chunks)):
+                    emit(result)
+        finally:
+            _WORKER = None
     else:
         det = detector or load_detector(model_dir, threshold=threshold)
         if detector is None:
@@ -125,6 +130,22 @@ def run_detect(inp: Iterable[str], out: IO[str], *, skip_invalid: bool = False,
             emit(process_chunk(det, chunk, skip_invalid))
     out.flush()
     return skipped
+
+
+AUTO_WORKERS_MIN_BYTES = 1_000_000  # below this (about 2,500 notes), starting workers costs more
+
+
+def auto_workers(path: str) -> int:
+    """One process per available core for a file of at least 1 MB, else 1. Output order and
+    the error contract are the same either way (chunks are written in input order)."""
+    if path == "-":
+        return 1
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1) if size >= AUTO_WORKERS_MIN_BYTES else 1
 
 
 def register(app: typer.Typer) -> None:
@@ -141,8 +162,9 @@ def register(app: typer.Typer) -> None:
                                                help="Drempel voor 'flag' (standaard: model)."),
         model: Path | None = typer.Option(None, "--model", help="Modelmap (standaard: meegeleverd)."),
         batch_size: int = typer.Option(1000, "--batch-size", min=1),
-        workers: int = typer.Option(1, "--workers", min=1,
-                                    help="Processen voor grote bestanden (bv. 2 op 2 cores)."),
+        workers: int = typer.Option(0, "--workers", min=0,
+                                    help="Processen; 0 (standaard): één per core voor bestanden "
+                                    "vanaf 1 MB, anders 1."),
     ) -> None:
         """Score notities: per invoerregel één JSON-regel met flag, score, gronden, vormen,
         ernst en bewijs, in dezelfde volgorde."""
@@ -152,6 +174,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"fout: kan invoer niet openen: {exc}", err=True)
             raise typer.Exit(2) from None
         out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+        if workers == 0:
+            workers = auto_workers(input)
         try:
             skipped = run_detect(inp, out, skip_invalid=skip_invalid, model_dir=model,
                                  threshold=threshold, batch_size=batch_size, workers=workers)

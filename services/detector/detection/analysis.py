@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .recognizers import Hit
 
 # Kinds whose hits are signals of hostility (as opposed to identity mentions and context).
 HOSTILE_KINDS = frozenset({"slur", "act", "exclusion"})
+_NONE: list[Hit] = []  # shared empty result of of_kind (never modified)
 
 
 @dataclass(slots=True)
@@ -23,8 +25,10 @@ class NoteAnalysis:
     starts: list[int] = field(default_factory=list)  # their character offsets
     names: set[int] = field(default_factory=set)  # token indices of personal names
     rule_score: float | None = None  # cached by rules.rule_score
-    # Filled lazily by the summary helpers below.
+    # Filled lazily by the summary helpers below (the rules ask the same questions many times).
     _active: list[Hit] | None = field(default=None, repr=False)
+    _by_kind: dict[str, list[Hit]] | None = field(default=None, repr=False)
+    _effects: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def active(self) -> list[Hit]:
@@ -34,22 +38,35 @@ class NoteAnalysis:
         return self._active
 
     def of_kind(self, *kinds: str) -> list[Hit]:
-        return [h for h in self.active if h.recognizer.kind in kinds]
+        """Active hits of these kinds, in note order. (Do not modify the list.)"""
+        if len(kinds) != 1:
+            return [h for h in self.active if h.recognizer.kind in kinds]
+        if self._by_kind is None:
+            by_kind: dict[str, list[Hit]] = {}
+            for h in self.active:
+                by_kind.setdefault(h.recognizer.kind, []).append(h)
+            self._by_kind = by_kind
+        return self._by_kind.get(kinds[0], _NONE)
 
-    def effects(self) -> set[str]:
-        return {h.recognizer.effect for h in self.active
-                if h.recognizer.kind == "context" and h.recognizer.effect}
+    def active_kinds(self) -> Iterable[str]:
+        """Kinds with at least one active hit."""
+        if self._by_kind is None:
+            self.of_kind("")
+        return self._by_kind.keys()  # type: ignore[union-attr]
+
+    def effects(self) -> frozenset[str]:
+        if self._effects is None:
+            self._effects = frozenset(h.recognizer.effect for h in self.of_kind("context")
+                                      if h.recognizer.effect)
+        return self._effects
 
     def classifier_norms(self) -> list[str]:
-        """Normalised tokens for the classifier, personal names replaced by 'naam'."""
-        if not self.names:
-            return [t for t in self.norms if t]
-        return ["naam" if i in self.names else t for i, t in enumerate(self.norms) if t]
+        """Normalised tokens for the classifier, personal names replaced by 'naam'.
+        (Callers must not modify the list: without names it is `norms` itself.)"""
+        return _masked(self.norms, self.names)
 
     def classifier_lemmas(self) -> list[str]:
-        if not self.names:
-            return [t for t in self.lemmas if t]
-        return ["naam" if i in self.names else t for i, t in enumerate(self.lemmas) if t]
+        return _masked(self.lemmas, self.names)
 
     def lemma_text(self) -> str:
         """Lemmas for the classifier, names masked (see normalize.name_positions)."""
@@ -57,3 +74,15 @@ class NoteAnalysis:
 
     def norm_text(self) -> str:
         return " ".join("naam" if i in self.names else t for i, t in enumerate(self.norms))
+
+
+def _masked(tokens: list[str], names: set[int]) -> list[str]:
+    """Tokens without empty ones, names replaced by 'naam'; no copy when nothing changes."""
+    if names:
+        tokens = list(tokens)
+        for i in names:
+            if tokens[i]:
+                tokens[i] = "naam"
+    if "" in tokens:
+        return [t for t in tokens if t]
+    return tokens

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
@@ -24,24 +25,34 @@ from buurtsignaal.domain.taxonomy import FORMS, GROUND_LABELS_NL, GROUNDS
 from . import rules
 from .analysis import NoteAnalysis
 from .explain import to_evidence
-from .features import N_HASH, build_matrix, dense_feature_names, word_hash_index
-from .model import DetectorModel, HeadMatrix, load_model
+from .features import N_HASH, dense_feature_names, word_hash_index
+from .model import DetectorModel, load_model
 from .normalize import deleet_text, name_positions, normalise_token
 from .paths import RECOGNIZER_DIR, default_model_dir
-from .recognizers import RecognizerSet, load_recognizers
+from .phrases import Candidates
+from .recognizers import RecognizerSet, TokenHits, load_recognizers
+from .scoring import BatchScorer
 
 RULES_VERSION = "detector-1.0.0+rules"
 DEFAULT_THRESHOLD = 0.5
 CONTEXT_DAMPING = 0.7
 BATCH_SIZE = 512
+TOKENIZER_CACHE_SIZE = 200_000  # whitespace-separated chunks (about 20 MB with ours)
 # Hit kinds that can carry a flag: a span a reviewer can check as hostile.
 SIGNAL_KINDS = frozenset({"slur", "act", "exclusion", "attribution"})
 _QUOTES = frozenset("\"'‘’“”„«»")
+# Head names of the ground and form heads, built once instead of per flagged note.
+_GROUND_KEYS = tuple((g, f"ground:{g}") for g in GROUNDS)
+_FORM_KEYS = tuple((f, f"form:{f}") for f in FORMS)
+_EVIDENCE_ORDER = attrgetter("start", "end")
 
 # spaCy does not document its tokenizer cache as thread-safe; tokenising is a small part of the
 # per-note cost, so one lock per process is cheap insurance.
 _NLP_LOCK = threading.Lock()
 _ORTH_IDX = [ORTH, IDX]
+# Per token form (orth): text, normalised form, normalised lemma, token-level recognizer hits,
+# phrase patterns that may start in it.
+_Form = tuple[str, str, str, TokenHits, Candidates | None]
 _norm = lru_cache(maxsize=400_000)(normalise_token)
 
 
@@ -54,6 +65,11 @@ def build_nlp() -> Language:
     nlp = spacy.blank("nl")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
+    # spaCy caches the tokens of at most 10,000 distinct whitespace-separated chunks and then
+    # tokenises every new chunk the slow way (affix regexes, special cases). Notes quote words
+    # with punctuation attached, so a batch run fills that in a few thousand notes. The cache
+    # only remembers results: a larger one changes no token.
+    nlp.tokenizer.max_cache_size = TOKENIZER_CACHE_SIZE
     return nlp
 
 
@@ -76,10 +92,21 @@ class Detector:
         self.model = model if model and model.heads else None
         self.nlp = nlp or build_nlp()
         self.dense_names = dense_feature_names(recognizers)
-        self._forms: dict[int, tuple[str, str, str]] = {}
+        self._forms: dict[int, _Form] = {}
+        self._chunks_seen: set[str] = set()
         self._lemma_table = (self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup", {})
                              if "lemmatizer" in self.nlp.pipe_names else None)
-        self._heads = HeadMatrix(self.model.heads, self.dense_names) if self.model else None
+        self._scorer = BatchScorer(self.model.heads, self.dense_names) if self.model else None
+        # Columns of the scorer's output: the flag head (if any) and the label heads in the
+        # model's order without it, as head_probs has always returned them.
+        self._label_names: list[str] = []
+        self._flag_col: int | None = None
+        self._label_cols: list[int] = []
+        if self._scorer is not None:
+            names = self._scorer.names
+            self._flag_col = names.index("flag") if "flag" in names else None
+            self._label_names = [n for n in names if n != "flag"]
+            self._label_cols = [names.index(n) for n in self._label_names]
         if threshold is not None:
             self.threshold = threshold
         elif model is not None:
@@ -134,38 +161,68 @@ class Detector:
         """Tokenise (spaCy), lemmatise (the lookup lemmatizer's table) and run the recognizers.
 
         Per-token work is cached by token form: the tokenizer gives each token's orth hash, and
-        text, normalised form and lemma are computed once per distinct form. This is what the
-        pipeline's lookup lemmatizer does per token (lower-case, table look-up), without creating
-        a Python Token object for every token.
+        text, normalised form, lemma, token-level recognizer hits and possible phrase starts are
+        computed once per distinct form. This is what the pipeline's lookup lemmatizer does per
+        token (lower-case, table look-up), without creating a Python Token object for every token.
         """
         prepared = [deleet_text(t) for t in texts]  # same length: offsets stay valid
         with _NLP_LOCK:
+            self._prime_tokenizer(prepared)
             docs = list(self.nlp.tokenizer.pipe(prepared, batch_size=BATCH_SIZE))
         out = []
-        forms = self._forms
+        get = self._forms.get
+        make = self._form
+        analyse_tokens = self.recognizers.analyse_tokens
         for text, doc in zip(texts, docs, strict=True):
             arr = doc.to_array(_ORTH_IDX)
             if not len(arr):
-                words, norms, lemmas, idx = [], [], [], []
+                words: list[str] = []
+                norms: list[str] = []
+                lemmas: list[str] = []
+                idx: list[int] = []
+                token_hits: list[TokenHits] = []
+                candidates: list[Candidates | None] = []
             else:
-                orths = arr[:, 0].tolist()
                 idx = arr[:, 1].tolist()
-                get = forms.get
-                rows = [get(o) or self._form(o) for o in orths]
-                words, norms, lemmas = (list(x) for x in zip(*rows, strict=True))
+                rows = [get(o) or make(o) for o in arr[:, 0].tolist()]
+                words, norms, lemmas, token_hits, candidates = (
+                    list(x) for x in zip(*rows, strict=True))
             names = name_positions(words, norms)
-            hits = self.recognizers.analyse(words, lemmas, idx, text, norms=norms, skip=names)
-            has_quote = any(w in _QUOTES for w in words)
+            hits = analyse_tokens(words, norms, idx, text, names, token_hits, candidates)
+            has_quote = not _QUOTES.isdisjoint(words)
             out.append(NoteAnalysis(text=text, norms=norms, lemmas=lemmas, hits=hits,
                                     has_quote=has_quote, words=words, starts=idx, names=names))
         return out
 
-    def _form(self, orth: int) -> tuple[str, str, str]:
-        """(text, normalised form, normalised lemma) of one token form; cached."""
+    def _prime_tokenizer(self, texts: Sequence[str]) -> None:
+        """Let spaCy cache the tokens of every new whitespace-separated chunk.
+
+        spaCy stops caching for the rest of a text once a chunk in it hit a special case
+        ('nr.', 'dhr.', 'i.v.m.'), so in caretakers' notes most chunks were tokenised the slow
+        way every time. Tokenising a new chunk once on its own caches it (unless it contains a
+        special case itself). The cache holds the same tokens the slow way produces.
+        """
+        seen = self._chunks_seen
+        if len(seen) >= TOKENIZER_CACHE_SIZE:
+            return  # spaCy's cache is full by now: priming would not help any more
+        new = {c for t in texts for c in t.split()}
+        new.difference_update(seen)
+        if not new:
+            return
+        tokenizer = self.nlp.tokenizer
+        for chunk in new:
+            tokenizer(chunk)
+        seen.update(new)
+
+    def _form(self, orth: int) -> _Form:
+        """Everything about one token form that does not depend on its note; cached."""
         word = self.nlp.vocab.strings[orth]
         low = word.lower()
         lemma = self._lemma_table.get(low, low) if self._lemma_table is not None else low
-        form = (word, _norm(word), _norm(lemma))
+        norm, norm_lemma = _norm(word), _norm(lemma)
+        rs = self.recognizers
+        form = (word, norm, norm_lemma, rs.token_matches(norm, norm_lemma),
+                rs.token_candidates(norm))
         if len(self._forms) > 500_000:  # bounded in a long-running service
             self._forms.clear()
         self._forms[orth] = form
@@ -173,14 +230,12 @@ class Detector:
 
     def head_probs(self, analyses: Sequence[NoteAnalysis]) -> tuple[list[str], np.ndarray]:
         """All head probabilities for all notes (training and tuning use this)."""
-        if self._heads is None:
+        if self._scorer is None:
             return [], np.zeros((len(analyses), 0))
-        X = build_matrix(analyses, self.dense_names)
-        pf = self._heads.flag_proba(X)
-        labels = self._heads.label_proba(X)
-        if pf is None:
-            return self._heads.names, labels
-        return ["flag", *self._heads.names], np.column_stack([pf, labels])
+        p = self._scorer.probabilities(analyses)
+        if self._flag_col is None:
+            return list(self._label_names), p[:, self._label_cols]
+        return ["flag", *self._label_names], p[:, [self._flag_col, *self._label_cols]]
 
     def decide(self, analyses: Sequence[NoteAnalysis]) -> list[Decision]:
         """Flag score for every note; ground/form/severity heads only for flagged notes.
@@ -193,31 +248,32 @@ class Detector:
         signals = [self.has_signal(a) for a in analyses]
         probs: list[dict[str, float]] = [{} for _ in analyses]
         rows = [i for i, s in enumerate(signals) if s]
-        X = None
-        if self._heads is not None and rows:
-            X = build_matrix([analyses[i] for i in rows], self.dense_names)
-            pf = self._heads.flag_proba(X)
-            if pf is not None:
-                for k, i in enumerate(rows):
-                    probs[i]["flag"] = float(pf[k])
+        p = None
+        if self._scorer is not None and rows:
+            # All heads at once: cheaper than a second pass for the flagged notes.
+            p = self._scorer.probabilities([analyses[i] for i in rows])
+            if self._flag_col is not None:
+                for i, pf in zip(rows, p[:, self._flag_col].tolist(), strict=True):
+                    probs[i]["flag"] = pf
         scored = []
-        for a, p, sig in zip(analyses, probs, signals, strict=True):
-            if sig or self._heads is None or self._heads.flag is None:
-                scored.append((self._score(a, p), sig))
+        has_flag_head = self._flag_col is not None
+        for a, pr, sig in zip(analyses, probs, signals, strict=True):
+            if sig or not has_flag_head:
+                scored.append((self._score(a, pr), sig))
             else:
                 scored.append((self._score(a, {"flag": 0.0}), False))
         flagged = [k for k, i in enumerate(rows) if scored[i][0] >= self.threshold]
-        if flagged and X is not None and self._heads is not None and self._heads.names:
-            labels = self._heads.label_proba(X[flagged])
+        if flagged and p is not None and self._label_names:
+            labels = p[flagged][:, self._label_cols]
             for k, label_row in zip(flagged, labels.tolist(), strict=True):
-                probs[rows[k]].update(zip(self._heads.names, label_row, strict=True))
-        return [self._decide_one(a, p, s) for a, p, s in zip(analyses, probs, scored,
-                                                             strict=True)]
+                probs[rows[k]].update(zip(self._label_names, label_row, strict=True))
+        return [self._decide_one(a, pr, sc) for a, pr, sc in zip(analyses, probs, scored,
+                                                                 strict=True)]
 
     @staticmethod
     def has_signal(a: NoteAnalysis) -> bool:
         """Whether the note has a hostile span to show a reviewer (needed for a flag)."""
-        return any(h.recognizer.kind in SIGNAL_KINDS for h in a.active) or (
+        return not SIGNAL_KINDS.isdisjoint(a.active_kinds()) or (
             bool(a.of_kind("identity")) and rules.quoted_at_someone(a))
 
     def raw_score(self, a: NoteAnalysis, probs: dict[str, float]) -> tuple[float, bool]:
@@ -254,11 +310,11 @@ class Detector:
 
         grounds = set(rules.rule_grounds(a))
         forms = set(rules.rule_forms(a))
-        for g in GROUNDS:
-            if probs.get(f"ground:{g}", 0.0) >= self.ground_threshold:
+        for g, key in _GROUND_KEYS:
+            if probs.get(key, 0.0) >= self.ground_threshold:
                 grounds.add(g)
-        for f in FORMS:
-            if probs.get(f"form:{f}", 0.0) >= self.form_thresholds.get(f, self.form_threshold):
+        for f, key in _FORM_KEYS:
+            if probs.get(key, 0.0) >= self.form_thresholds.get(f, self.form_threshold):
                 forms.add(f)
         if not grounds:
             grounds = {self._fallback_ground(probs)}
@@ -268,9 +324,9 @@ class Detector:
         form_list = tuple(f for f in FORMS if f in forms)
         severity = self._severity(rules.rule_severity(a, list(form_list)), probs)
         evidence = [to_evidence(h) for h in a.hits]
-        if not any(h.recognizer.kind in SIGNAL_KINDS for h in a.active):
+        if SIGNAL_KINDS.isdisjoint(a.active_kinds()):
             evidence += self._quote_and_model_evidence(a, ground_list)
-        evidence.sort(key=lambda e: (e.start, e.end))
+        evidence.sort(key=_EVIDENCE_ORDER)
         return Decision(True, round(score, 4), ground_list, form_list, severity, tuple(evidence))
 
     def _quote_and_model_evidence(self, a: NoteAnalysis,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
@@ -86,44 +87,100 @@ def dense_feature_names(rs: RecognizerSet) -> list[str]:
     return names
 
 
-def dense_row(a: NoteAnalysis, index: dict[str, int], out: np.ndarray) -> None:
-    """Fill one row of named features in place."""
-    def put(name: str, value: float) -> None:
-        j = index.get(name)
-        if j is not None:
-            out[j] = value
+@dataclass(frozen=True, slots=True)
+class DenseLayout:
+    """Columns of the named features, resolved once per list of names (not per hit)."""
 
+    r: dict[str, int]  # recognizer name -> column of 'r:<name>'
+    neg: dict[str, int]  # recognizer name -> column of 'neg:<name>'
+    kind: dict[str, int]  # kind -> column of 'kind:<kind>'
+    fixed: dict[str, int]  # the interaction features ('quote', 'ground_x_hostile', ...)
+
+
+@lru_cache(maxsize=16)
+def _layout(names: tuple[str, ...]) -> DenseLayout:
+    index = {n: i for i, n in enumerate(names)}
+    by_prefix: dict[str, dict[str, int]] = {"r": {}, "neg": {}, "kind": {}}
+    fixed: dict[str, int] = {}
+    for name, col in index.items():
+        prefix, sep, rest = name.partition(":")
+        if sep and prefix in by_prefix:
+            by_prefix[prefix][rest] = col
+        else:
+            fixed[name] = col
+    return DenseLayout(by_prefix["r"], by_prefix["neg"], by_prefix["kind"], fixed)
+
+
+def dense_layout(dense_names: Sequence[str]) -> DenseLayout:
+    return _layout(tuple(dense_names))
+
+
+# log1p of small counts, computed the same way as before (numpy), looked up instead of called.
+_LOG1P = [float(np.log1p(i)) for i in range(64)]
+
+
+def _log1p(n: int) -> float:
+    return _LOG1P[n] if n < 64 else float(np.log1p(n))
+
+
+def dense_values(a: NoteAnalysis, layout: DenseLayout) -> dict[int, float]:
+    """Column -> value of the named features of one note (each column once); names missing
+    from the layout are left out (a model trained with other recognizers)."""
+    out: dict[int, float] = {}
+    r_col, neg_col = layout.r, layout.neg
     kinds: dict[str, int] = {}
     for h in a.hits:
-        name = h.recognizer.name
+        rec = h.recognizer
         if h.negated_by is None:
-            put(f"r:{name}", 1.0)
-            kinds[h.recognizer.kind] = kinds.get(h.recognizer.kind, 0) + 1
+            j = r_col.get(rec.name)
+            if j is not None:
+                out[j] = 1.0
+            kinds[rec.kind] = kinds.get(rec.kind, 0) + 1
         else:
-            put(f"neg:{name}", 1.0)
+            j = neg_col.get(rec.name)
+            if j is not None:
+                out[j] = 1.0
     for k, n in kinds.items():
-        put(f"kind:{k}", float(np.log1p(n)))
+        j = layout.kind.get(k)
+        if j is not None:
+            out[j] = _log1p(n)
     hostile = kinds.get("slur", 0) + kinds.get("act", 0) + kinds.get("exclusion", 0)
     grounded = kinds.get("slur", 0) + kinds.get("identity", 0) + kinds.get("attribution", 0)
     strong_act = any(h.recognizer.kind == "act" and h.recognizer.severity >= 2 for h in a.active)
-    put("bias_rule_score", rule_score(a))
-    put("quote", 1.0 if a.has_quote else 0.0)
-    put("ground_x_hostile", 1.0 if hostile and grounded else 0.0)
-    put("identity_x_strong_act", 1.0 if strong_act and kinds.get("identity") else 0.0)
-    put("n_hostile_log", float(np.log1p(hostile)))
-    put("only_insult", 1.0 if kinds.get("insult") and not grounded else 0.0)
-    put("repetition_x_hostile", 1.0 if kinds.get("repetition") and hostile else 0.0)
-    put("identity_x_quote", 1.0 if kinds.get("identity") and quoted_at_someone(a) else 0.0)
-    put("n_grounds_mentioned", float(len({h.recognizer.ground for h in a.active
-                                          if h.recognizer.ground})))
+    fixed = (
+        ("bias_rule_score", rule_score(a)),
+        ("quote", 1.0 if a.has_quote else 0.0),
+        ("ground_x_hostile", 1.0 if hostile and grounded else 0.0),
+        ("identity_x_strong_act", 1.0 if strong_act and kinds.get("identity") else 0.0),
+        ("n_hostile_log", _log1p(hostile)),
+        ("only_insult", 1.0 if kinds.get("insult") and not grounded else 0.0),
+        ("repetition_x_hostile", 1.0 if kinds.get("repetition") and hostile else 0.0),
+        ("identity_x_quote", 1.0 if kinds.get("identity") and quoted_at_someone(a) else 0.0),
+        ("n_grounds_mentioned", float(len({h.recognizer.ground for h in a.active
+                                            if h.recognizer.ground}))),
+    )
+    cols = layout.fixed
+    for name, value in fixed:
+        j = cols.get(name)
+        if j is not None:
+            out[j] = value
+    return out
+
+
+def dense_row(a: NoteAnalysis, index: dict[str, int], out: np.ndarray) -> None:
+    """Fill one row of named features in place."""
+    names = sorted(index, key=index.__getitem__)
+    for j, value in dense_values(a, dense_layout(names)).items():
+        out[j] = value
 
 
 def build_matrix(analyses: Sequence[NoteAnalysis], dense_names: Sequence[str]) -> sp.csr_matrix:
     """[char n-grams | word n-grams | named features] as one sparse matrix."""
-    index = {n: i for i, n in enumerate(dense_names)}
+    layout = dense_layout(dense_names)
     dense = np.zeros((len(analyses), len(dense_names)), dtype=np.float64)
     for i, a in enumerate(analyses):
-        dense_row(a, index, dense[i])
+        for j, value in dense_values(a, layout).items():
+            dense[i, j] = value
     char_idx: list[int] = []
     char_len: list[int] = []
     word_idx: list[int] = []

@@ -83,7 +83,21 @@ def uncensor_candidates(norm: str) -> list[str]:
 
 # ------------------------------------------------------------ whole-text pass
 _RUN = re.compile(r"[A-Za-z0-9!@$€|*]+")
-_INNER_LEET = re.compile(r"[A-Za-z*][0-9!@$€|]+[A-Za-z*]")
+# Leet characters between two letters ('n!kker'): a search for
+# '[A-Za-z*][0-9!@$€|]+[A-Za-z*]', done as runs of leet characters followed by a letter whose
+# preceding character is a letter (letters and leet characters are disjoint, so it is the same
+# run). Starting at the rare leet characters lets the regex engine skip ordinary text quickly.
+_LEET_RUN = re.compile(r"[0-9!@$€|]+(?=[A-Za-z*])")
+_LETTER_OR_STAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz*")
+_LEET_TEXT_CHARS = frozenset("0123456789!@$€|")
+
+
+def _has_inner_leet(text: str) -> bool:
+    for m in _LEET_RUN.finditer(text):
+        start = m.start()
+        if start > 0 and text[start - 1] in _LETTER_OR_STAR:
+            return True
+    return False
 _TEXT_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
                             "@": "a", "$": "s", "€": "e", "!": "i", "|": "l"})
 
@@ -94,13 +108,13 @@ def deleet_text(text: str) -> str:
     spaCy would split 'n!kker' at the '!' and 'k@nker' at the '@'; mapping them one-to-one to
     letters first keeps the word whole, and evidence offsets still point into the original.
     """
-    if not _INNER_LEET.search(text):
+    if _LEET_TEXT_CHARS.isdisjoint(text) or not _has_inner_leet(text):
         return text
 
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
         core = word.rstrip("!")
-        if not _INNER_LEET.search(core):
+        if not _has_inner_leet(core):
             return word
         candidate = core.translate(_TEXT_LEET)
         if not candidate.replace("*", "").isalpha():
@@ -125,6 +139,8 @@ def name_positions(words: list[str], norms: list[str]) -> set[int]:
     profiling and would not generalise to other notes. Recognizers still see every token.
     """
     out: set[int] = set()
+    if HONORIFICS.isdisjoint(norms):
+        return out
     i = 0
     n = len(words)
     while i < n:

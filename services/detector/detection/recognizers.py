@@ -21,6 +21,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,7 +35,7 @@ from .normalize import (
     token_parts,
     uncensor_candidates,
 )
-from .prefilter import candidate_keys, literal_prefixes, token_starts
+from .phrases import Candidates, PhraseIndex
 
 KINDS = (
     "identity",  # a neutral mention of who someone is: a signal only together with hostility
@@ -48,7 +50,9 @@ KINDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: compared and hashed by identity. Hits and explanation caches hash recognizers
+# per hit; a value hash over all fields (a frozenset among them) cost more than the look-up.
+@dataclass(frozen=True, slots=True, eq=False)
 class Recognizer:
     name: str
     kind: str
@@ -94,6 +98,10 @@ class _PhrasePattern:
     regex: re.Pattern[str]
 
 
+# (recognizer index, pattern name) pairs of one token form.
+TokenHits = tuple[tuple[int, str], ...]
+
+
 @dataclass(slots=True)
 class RecognizerSet:
     recognizers: list[Recognizer]
@@ -105,59 +113,21 @@ class RecognizerSet:
     _token_patterns: list[_TokenPattern] = field(default_factory=list)
     _phrase_patterns: list[_PhrasePattern] = field(default_factory=list)
     _excluded_phrases: dict[int, re.Pattern[str]] = field(default_factory=dict)
-    _cache: dict[tuple[str, str], tuple[tuple[int, str], ...]] = field(default_factory=dict)
-    # Phrase-pattern prefilter (see prefilter.py): prefix -> pattern indices, and the rest.
-    _phrase_by_prefix: dict[str, list[int]] = field(default_factory=dict)
-    _phrase_always: tuple[int, ...] = ()
-    _cand_cache: dict[tuple[str, str], tuple[tuple[int, int], ...]] = field(default_factory=dict)
-    # First words of two-word prefixes ('op' of 'op de '): only tokens that are one of these need
-    # the following token to find their candidates; all others are cached per token form alone.
-    _two_word_firsts: frozenset[str] = frozenset()
-    _cand_by_norm: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], TokenHits] = field(default_factory=dict)
+    _phrases: PhraseIndex = field(default_factory=lambda: PhraseIndex([]))
     source_digest: str = ""
 
     def compile_prefilter(self) -> None:
-        self._phrase_by_prefix = {}
-        always = []
-        for j, pp in enumerate(self._phrase_patterns):
-            prefixes = literal_prefixes(pp.regex.pattern)
-            if prefixes is None:
-                always.append(j)
-                continue
-            for pre in prefixes:
-                self._phrase_by_prefix.setdefault(pre, []).append(j)
-        self._phrase_always = tuple(always)
-        self._two_word_firsts = frozenset(
-            pre.split(" ", 1)[0] for pre in self._phrase_by_prefix if " " in pre.rstrip(" "))
-        self._cand_cache = {}
-        self._cand_by_norm = {}
+        """Index the phrase patterns for matching at few positions (phrases.py)."""
+        self._phrases = PhraseIndex.build([pp.regex for pp in self._phrase_patterns])
 
-    def phrase_candidates(self, norm: str, following: str) -> tuple[tuple[int, int], ...]:
-        """(offset in token, phrase pattern index) pairs that may start at this token, given the
-        token after it; cached per pair of token forms."""
-        key = (norm, following)
-        cached = self._cand_cache.get(key)
-        if cached is not None:
-            return cached
-        found: dict[tuple[int, int], None] = {}
-        by_prefix = self._phrase_by_prefix
-        for offset, rest in token_starts(norm):
-            for k in candidate_keys(rest, following):
-                for j in by_prefix.get(k, ()):
-                    found[(offset, j)] = None
-        result = tuple(found)
-        if not any(rest in self._two_word_firsts for _, rest in token_starts(norm)):
-            if len(self._cand_by_norm) > 500_000:
-                self._cand_by_norm.clear()
-            self._cand_by_norm[norm] = result
-            return result
-        if len(self._cand_cache) > 1_000_000:
-            self._cand_cache.clear()
-        self._cand_cache[key] = result
-        return result
+    def token_candidates(self, norm: str) -> Candidates | None:
+        """Phrase patterns that may start in a token form, and where (cached per form); None
+        when that depends on the next token (phrases.PhraseIndex.pair_candidates)."""
+        return self._phrases.candidates(norm)
 
     # ---------------------------------------------------------------- matching
-    def token_matches(self, norm: str, lemma: str) -> tuple[tuple[int, str], ...]:
+    def token_matches(self, norm: str, lemma: str) -> TokenHits:
         """(recognizer index, pattern name) pairs for one token; cached per (form, lemma)."""
         key = (norm, lemma)
         hit = self._cache.get(key)
@@ -195,80 +165,75 @@ class RecognizerSet:
     def analyse(
         self, words: Sequence[str], lemmas: Sequence[str], idx: Sequence[int], text: str,
         norms: Sequence[str] | None = None, skip: frozenset[int] | set[int] = frozenset(),
+        scan: bool = False,
     ) -> list[Hit]:
         """All hits in one note. `words` are token texts, `idx` their character offsets.
 
         Tokens in `skip` (personal names such as 'dhr. Polak', 'mevr. de Wit') never start a
-        token-level hit and phrase hits made only of them are dropped.
+        token-level hit and phrase hits made only of them are dropped. `scan=True` runs every
+        phrase pattern over the whole note without the prefilter (the reference the prefilter
+        must equal; for tests).
         """
         if norms is None:
             norms = [normalise_token(w) for w in words]
+        token_hits = [self.token_matches(n, lem) for n, lem in zip(norms, lemmas, strict=True)]
+        candidates = None if scan else [self.token_candidates(n) for n in norms]
+        return self.analyse_tokens(words, norms, idx, text, skip, token_hits, candidates)
+
+    def analyse_tokens(
+        self, words: Sequence[str], norms: Sequence[str], idx: Sequence[int], text: str,
+        skip: frozenset[int] | set[int], token_hits: Sequence[TokenHits],
+        candidates: Sequence[Candidates | None] | None,
+    ) -> list[Hit]:
+        """`analyse` with the per-token look-ups done by the caller (the detector keeps them per
+        token form); `candidates=None` scans every phrase pattern over the whole note."""
         raw: list[tuple[int, str, int, int]] = []  # (rec idx, pattern, tok_start, tok_end)
-        # Hot loop: one cached look-up per token, bound methods kept local.
-        tm_get = self._cache.get
-        tm = self.token_matches
-        for i, (norm, lemma) in enumerate(zip(norms, lemmas, strict=True)):
-            found = tm_get((norm, lemma))
-            if found is None:
-                found = tm(norm, lemma)
+        for i, found in enumerate(token_hits):
             if found and i not in skip:
-                raw.extend((rec_idx, pattern, i, i + 1) for rec_idx, pattern in found)
+                raw.extend([(rec_idx, pattern, i, i + 1) for rec_idx, pattern in found])
+        excluded: dict[int, list[tuple[int, int]]] = {}
         if self._phrase_patterns:
             view, starts = _view(norms)
-            spans: list[tuple[int, int, int]] = []  # (pattern index, start, end) in the view
             patterns = self._phrase_patterns
-            for j in self._phrase_always:
-                spans.extend((j, m.start(), m.end()) for m in patterns[j].regex.finditer(view))
-            reached: dict[int, int] = {}  # pattern -> end of its last match (no overlaps)
-            cand_get = self._cand_cache.get
-            by_norm_get = self._cand_by_norm.get
-            cands = self.phrase_candidates
-            following = [*norms[1:], ""]
-            for i, norm in enumerate(norms):
-                pairs = by_norm_get(norm)
-                if pairs is None:
-                    pairs = cand_get((norm, following[i]))
-                    if pairs is None:
-                        pairs = cands(norm, following[i])
-                for offset, j in pairs:
-                    pos = starts[i] + offset
-                    if pos < reached.get(j, -1):
-                        continue
-                    m = patterns[j].regex.match(view, pos)
-                    if m is not None:
-                        spans.append((j, pos, m.end()))
-                        reached[j] = m.end()
-            for j, a, b in spans:
+            for j, a, b in self._phrases.spans(view, norms, starts, candidates):
                 if b <= a:
                     continue
                 t0 = _tok_at(starts, a)
                 t1 = _tok_at(starts, b - 1) + 1
                 raw.append((patterns[j].recognizer_idx, patterns[j].name, t0, t1))
             wanted = {r for r, _, _, _ in raw if r in self._excluded_phrases}
-            excluded = self._excluded_spans(view, starts, wanted) if wanted else {}
-        else:
-            excluded = {}
+            if wanted:
+                excluded = self._excluded_spans(view, starts, wanted)
+        return self._hits(raw, excluded, skip, words, norms, idx, text)
+
+    def _hits(self, raw: list[tuple[int, str, int, int]],
+              excluded: dict[int, list[tuple[int, int]]], skip: frozenset[int] | set[int],
+              words: Sequence[str], norms: Sequence[str], idx: Sequence[int],
+              text: str) -> list[Hit]:
         hits: list[Hit] = []
         seen: set[tuple[int, int, int]] = set()
+        recognizers = self.recognizers
         for rec_idx, pattern, t0, t1 in raw:
-            if (rec_idx, t0, t1) in seen:
+            key = (rec_idx, t0, t1)
+            if key in seen:
                 continue
-            seen.add((rec_idx, t0, t1))
-            if any(a < t1 and t0 < b for a, b in excluded.get(rec_idx, ())):
+            seen.add(key)
+            if excluded and any(a < t1 and t0 < b for a, b in excluded.get(rec_idx, ())):
                 continue
-            if skip and all(t in skip for t in range(t0, t1)):
+            if t0 in skip and all(t in skip for t in range(t0, t1)):
                 continue
-            rec = self.recognizers[rec_idx]
+            rec = recognizers[rec_idx]
             start = idx[t0]
             end = idx[t1 - 1] + len(words[t1 - 1])
             negated_by = self._negator(norms, t0) if rec.negatable else None
-            context_word = _context_word(rec, norms, t0, t1)
+            context_word = _context_word(rec, norms, t0, t1) if rec.context else None
             score = rec.score
             if context_word:
                 score = min(1.0, score + 0.1)
-            hits.append(Hit(rec, pattern, t0, t1, start, end, text[start:end], score,
-                            negated_by, context_word))
-        hits.sort(key=lambda h: (h.start, h.end, h.recognizer.name))
+            hits.append(_new_hit(Hit, (rec, pattern, t0, t1, start, end, text[start:end], score,
+                                       negated_by, context_word)))
+        if len(hits) > 1:
+            hits.sort(key=_HIT_ORDER)
         return hits
 
     def _excluded_spans(self, view: str, starts: list[int],
@@ -284,23 +249,27 @@ class RecognizerSet:
 
     def _negator(self, norms: Sequence[str], t0: int) -> str | None:
         """A 'geen'/'niet'/'nooit' shortly before the match cancels it ('geen bedreiging geuit')."""
+        negators = self.negators
         for j in range(max(0, t0 - self.negation_window), t0):
-            if norms[j] in self.negators:
+            if norms[j] in negators:
                 # A clause break between negator and match ends its scope.
-                if any(norms[k] in {".", ";", ":", "!", "?", ",", "maar", "wel"}
-                       for k in range(j + 1, t0)):
+                if any(norms[k] in _CLAUSE_BREAKS for k in range(j + 1, t0)):
                     continue
                 return norms[j]
         return None
 
 
+_CLAUSE_BREAKS = frozenset({".", ";", ":", "!", "?", ",", "maar", "wel"})
+_new_hit = tuple.__new__  # Hit(...) goes through a Python-level __new__; hits are many
+
+
+_HIT_ORDER = attrgetter("start", "end", "recognizer.name")  # C-level sort key
+
+
 def _view(norms: Sequence[str]) -> tuple[str, list[int]]:
     """The note as ' tok tok tok ' and the start offset of every token in that string."""
-    starts: list[int] = []
-    pos = 1
-    for n in norms:
-        starts.append(pos)
-        pos += len(n) + 1
+    starts = list(accumulate([len(n) + 1 for n in norms], initial=1))
+    starts.pop()
     return " " + " ".join(norms) + " ", starts
 
 

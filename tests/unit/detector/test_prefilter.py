@@ -10,6 +10,7 @@ def test_whole_words_are_marked():
 
 def test_prefix_is_cut_at_non_literals():
     assert literal_prefixes(r"\bbanden?\b") == {"bande"}
+    assert literal_prefixes(r"\bbanden?\b", optional=True) == {"bande", "banden"}
     assert literal_prefixes(r"\( ?(?:[7-9]\d)") == {"("}
 
 

@@ -159,14 +159,10 @@ def test_prefilter_is_exact(rules_detector):
     """Trying phrase patterns only at candidate positions finds exactly what a scan finds."""
     rs = rules_detector.recognizers
     texts = [t for t, _ in POSITIVE + MORE_POSITIVE + NEGATIVE + MORE_NEGATIVE]
-    fast = [sorted((h.recognizer.name, h.start, h.end) for h in a.hits)
-            for a in rules_detector.analyse(texts)]
-    saved = rs._phrase_by_prefix, rs._phrase_always, rs._cand_cache
-    try:
-        rs._phrase_by_prefix, rs._cand_cache = {}, {}
-        rs._phrase_always = tuple(range(len(rs._phrase_patterns)))
-        slow = [sorted((h.recognizer.name, h.start, h.end) for h in a.hits)
-                for a in rules_detector.analyse(texts)]
-    finally:
-        rs._phrase_by_prefix, rs._phrase_always, rs._cand_cache = saved
+    analyses = rules_detector.analyse(texts)
+    fast = [sorted((h.recognizer.name, h.start, h.end) for h in a.hits) for a in analyses]
+    slow = [sorted((h.recognizer.name, h.start, h.end)
+                   for h in rs.analyse(a.words, a.lemmas, a.starts, a.text, norms=a.norms,
+                                       skip=a.names, scan=True))
+            for a in analyses]
     assert fast == slow
