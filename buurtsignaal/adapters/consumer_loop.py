@@ -13,6 +13,7 @@ Policy:
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ from kafka.errors import KafkaError
 
 from buurtsignaal import logs, metrics
 from buurtsignaal.adapters.kafka import consumer_lag, make_consumer, make_producer
+from buurtsignaal.config import Settings
 from buurtsignaal.domain import events
+from buurtsignaal.schemas import validate
 
 log = logs.get(__name__)
 T = TypeVar("T")
@@ -43,6 +46,23 @@ class InvalidMessage(Exception):
         super().__init__(reason)
         self.reason = reason
         self.errors = errors
+
+
+def schema_decoder(schema: str) -> Callable[[bytes], dict[str, Any]]:
+    """A decode step for one of our event schemas: JSON, then validation. The errors name the
+    field and the problem, never a value from the payload (they end up in dead-letter records)."""
+
+    def decode(raw: bytes) -> dict[str, Any]:
+        try:
+            value = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError, TypeError, RecursionError) as exc:
+            raise InvalidMessage("invalid_json", [f"not valid JSON: {type(exc).__name__}"]) from exc
+        errors = validate(schema, value)
+        if errors:
+            raise InvalidMessage("schema_violation", [f"{e['loc']}: {e['message']}" for e in errors])
+        return value  # type: ignore[no-any-return]
+
+    return decode
 
 
 @dataclass
@@ -67,6 +87,19 @@ class ConsumerLoop(Generic[T]):
 
     def __post_init__(self) -> None:
         self._producer: Any = None
+
+    @classmethod
+    def for_service(
+        cls, settings: Settings, *, name: str, topic: str, group_id: str,
+        decode: Callable[[bytes], T], process: Callable[[list[Decoded[T]]], None], stop: threading.Event,
+    ) -> ConsumerLoop[T]:
+        """A loop with the broker, dead-letter topic and group timeouts from the settings."""
+        return cls(
+            name=name, bootstrap=settings.kafka_bootstrap, topic=topic, group_id=group_id,
+            dead_letter_topic=settings.topic_deadletter, decode=decode, process=process, stop=stop,
+            session_timeout_ms=settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
+        )
 
     def run(self) -> None:
         attempt = 0

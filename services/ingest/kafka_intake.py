@@ -66,15 +66,7 @@ def make_intake(settings: Settings, pool: ConnectionPool, stop: threading.Event,
                  duplicates=len(result.duplicates),
                  correlation_ids=[note_id for _, note_id in result.accepted])
 
-    return ConsumerLoop(
-        name="ingest-intake",
-        bootstrap=settings.kafka_bootstrap,
-        topic=settings.topic_incoming,
-        group_id="buurtsignaal-ingest",
-        dead_letter_topic=settings.topic_deadletter,
-        decode=decode_incoming,
-        process=process,
-        stop=stop,
-        session_timeout_ms=settings.consumer_session_timeout_ms,
-        heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
+    return ConsumerLoop.for_service(
+        settings, name="ingest-intake", topic=settings.topic_incoming, group_id="buurtsignaal-ingest",
+        decode=decode_incoming, process=process, stop=stop,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
@@ -10,23 +9,14 @@ from psycopg_pool import ConnectionPool
 
 from buurtsignaal import logs, metrics
 from buurtsignaal.adapters.cases_repo import store_scored
-from buurtsignaal.adapters.consumer_loop import ConsumerLoop, Decoded, InvalidMessage
+from buurtsignaal.adapters.consumer_loop import ConsumerLoop, Decoded, schema_decoder
 from buurtsignaal.config import Settings
 from buurtsignaal.domain.regions import RegionMap
-from buurtsignaal.schemas import validate
 
 log = logs.get(__name__)
 
 
-def decode_scored(raw: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
-        raise InvalidMessage("invalid_json", [f"not valid JSON: {type(exc).__name__}"]) from exc
-    errors = validate("note-scored.v1", value)
-    if errors:
-        raise InvalidMessage("schema_violation", [f"{e['loc']}: {e['message']}" for e in errors])
-    return value  # type: ignore[no-any-return]
+decode_scored = schema_decoder("note-scored.v1")
 
 
 def make_consumer_loop(
@@ -45,15 +35,7 @@ def make_consumer_loop(
                  cases_created=len(stored.cases_created),
                  correlation_ids=[item.value["correlation_id"] for item in batch])
 
-    return ConsumerLoop(
-        name="notifier",
-        bootstrap=settings.kafka_bootstrap,
-        topic=settings.topic_scored,
-        group_id="buurtsignaal-notifier",
-        dead_letter_topic=settings.topic_deadletter,
-        decode=decode_scored,
-        process=process,
-        stop=stop,
-        session_timeout_ms=settings.consumer_session_timeout_ms,
-        heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
+    return ConsumerLoop.for_service(
+        settings, name="notifier", topic=settings.topic_scored, group_id="buurtsignaal-notifier",
+        decode=decode_scored, process=process, stop=stop,
     )

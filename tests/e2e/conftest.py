@@ -7,6 +7,7 @@ import pytest
 from buurtsignaal.config import Settings
 from buurtsignaal.devstack import EmbeddedBroker, EmbeddedPostgres
 from tests.support import infra
+from tests.support.mail import Mailbox, running_mailbox
 from tests.support.services import ServiceProcs, service_procs
 
 
@@ -30,3 +31,10 @@ def running(e2e_infra: tuple[EmbeddedPostgres, EmbeddedBroker]) -> Iterator[Serv
     finally:
         procs.stop_all()
         broker.stop()
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on localhost that keeps what it receives."""
+    with running_mailbox() as box:
+        yield box

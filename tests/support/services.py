@@ -10,8 +10,10 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import yaml
 
 from buurtsignaal.config import Settings
 from buurtsignaal.devstack import free_port, wait_for
@@ -74,6 +76,28 @@ class ServiceProcs:
     def log(self, service: str) -> str:
         path = self.log_dir / f"{service}.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def __enter__(self) -> ServiceProcs:
+        self.start_all()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_all()
+
+    def with_mail_routing(self, routing: dict[str, Any], folder: Path, smtp_port: int) -> ServiceProcs:
+        """Route the notifier's messages with `routing` (the shape of config/routing.yaml) to a
+        plain SMTP server on localhost, checking for work every half second."""
+        path = folder / "routing.yaml"
+        path.write_text(yaml.safe_dump(routing), encoding="utf-8")
+        self.env.update({
+            "BUURTSIGNAAL_ROUTING_FILE": str(path),
+            "BUURTSIGNAAL_SMTP_HOST": "127.0.0.1",
+            "BUURTSIGNAAL_SMTP_PORT": str(smtp_port),
+            "BUURTSIGNAAL_SMTP_STARTTLS": "false",
+            "BUURTSIGNAAL_SMTP_FROM": "buurtsignaal@adv.example",
+            "BUURTSIGNAAL_NOTIFY_INTERVAL_SECONDS": "0.5",
+        })
+        return self
 
 
 def service_procs(settings: Settings, *, split_early_warning: bool = False) -> ServiceProcs:

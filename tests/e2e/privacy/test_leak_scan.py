@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import httpx
 import psycopg
 import pytest
-import yaml
 from kafka import KafkaConsumer, TopicPartition
 from psycopg.rows import dict_row
 
@@ -24,7 +23,7 @@ from buurtsignaal.adapters.users import add_user
 from buurtsignaal.devstack import EmbeddedBroker, EmbeddedPostgres
 from buurtsignaal.privacy.crypto import Keyring, note_aad
 from tests.support import infra
-from tests.support.mail import Mailbox, running_mailbox
+from tests.support.mail import Mailbox
 from tests.support.notes import note
 from tests.support.services import ServiceProcs, login, service_procs
 
@@ -50,37 +49,20 @@ KAFKA_TEXT = ("Bewoonster mevr. Schreuder (tel 0687654321) zag dat de Marokkaans
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[Mailbox]:
-    with running_mailbox() as box:
-        yield box
-
-
-@pytest.fixture(scope="module")
 def stack(e2e_infra: tuple[EmbeddedPostgres, EmbeddedBroker], mailbox: Mailbox,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcs]:
     pg, broker = e2e_infra
     infra.truncate_all(pg.url)
     tmp = tmp_path_factory.mktemp("leak")
-    routing = tmp / "routing.yaml"
-    routing.write_text(yaml.safe_dump({
-        "receivers": [{"name": "intake", "email": {"to": ["intake@adv.example"]}}],
-        "route": {"receiver": "intake", "group_wait": "0s"},
-    }), encoding="utf-8")
-    procs = service_procs(infra.make_settings(pg, broker))
+    routing = {"receivers": [{"name": "intake", "email": {"to": ["intake@adv.example"]}}],
+               "route": {"receiver": "intake", "group_wait": "0s"}}
+    procs = service_procs(infra.make_settings(pg, broker)).with_mail_routing(routing, tmp, mailbox.port)
     procs.env.update({
-        "BUURTSIGNAAL_ROUTING_FILE": str(routing),
-        "BUURTSIGNAAL_SMTP_HOST": "127.0.0.1",
-        "BUURTSIGNAAL_SMTP_PORT": str(mailbox.port),
-        "BUURTSIGNAAL_SMTP_STARTTLS": "false",
-        "BUURTSIGNAAL_NOTIFY_INTERVAL_SECONDS": "0.5",
         "BUURTSIGNAAL_DATA_DIR": str(tmp / "data"),
         "BUURTSIGNAAL_LOG_LEVEL": "DEBUG",  # the scan must hold at the most verbose level too
     })
-    procs.start_all()
-    try:
+    with procs:
         yield procs
-    finally:
-        procs.stop_all()
 
 
 def _variants(value: str) -> set[str]:

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from playwright.sync_api import Browser, sync_playwright
 
 from buurtsignaal.devstack import EmbeddedBroker, EmbeddedPostgres
 from tests.support import infra
-from tests.support.mail import Mailbox, running_mailbox
+from tests.support.mail import Mailbox
 from tests.support.services import ServiceProcs, service_procs
 
 CHROMIUM = "/usr/bin/chromium"
@@ -22,38 +21,21 @@ COORDINATOR_MAIL = "regie@utrecht.example"
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[Mailbox]:
-    with running_mailbox() as box:
-        yield box
-
-
-@pytest.fixture(scope="module")
 def review_stack(e2e_infra: tuple[EmbeddedPostgres, EmbeddedBroker], mailbox: Mailbox,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcs]:
     pg, broker = e2e_infra
     infra.truncate_all(pg.url)
-    routing = tmp_path_factory.mktemp("routing") / "routing.yaml"
-    routing.write_text(yaml.safe_dump({
+    routing = {
         "receivers": [{"name": "intake", "email": {"to": ["intake@adv.example"]}},
                       {"name": "gemeente-utrecht", "email": {"to": [COORDINATOR_MAIL]}}],
         "route": {"receiver": "intake", "group_wait": "0s", "routes": [
             {"match": {"event": "escalatie", "municipality": "GM0344"},
              "receiver": "gemeente-utrecht"}]},
-    }), encoding="utf-8")
-    procs = service_procs(infra.make_settings(pg, broker))
-    procs.env.update({
-        "BUURTSIGNAAL_ROUTING_FILE": str(routing),
-        "BUURTSIGNAAL_SMTP_HOST": "127.0.0.1",
-        "BUURTSIGNAAL_SMTP_PORT": str(mailbox.port),
-        "BUURTSIGNAAL_SMTP_STARTTLS": "false",
-        "BUURTSIGNAAL_SMTP_FROM": "buurtsignaal@adv.example",
-        "BUURTSIGNAAL_NOTIFY_INTERVAL_SECONDS": "0.5",
-    })
-    procs.start_all()
-    try:
+    }
+    procs = service_procs(infra.make_settings(pg, broker)).with_mail_routing(
+        routing, tmp_path_factory.mktemp("routing"), mailbox.port)
+    with procs:
         yield procs
-    finally:
-        procs.stop_all()
 
 
 @pytest.fixture(scope="module")

@@ -91,14 +91,30 @@ class _Record:
         self.value, self.offset, self.topic, self.partition = value, offset, "notes.scored", 0
 
 
+def test_deeply_nested_scored_event_is_invalid_json() -> None:
+    for raw in DEEP:
+        try:
+            decode_scored(raw)
+        except InvalidMessage as exc:
+            assert exc.reason == "invalid_json"
+        else:
+            raise AssertionError("deeply nested JSON was accepted")
+
+
+def _decoder_that_raises(raw: bytes) -> Any:
+    if raw == DEEP[0]:
+        raise RecursionError("a decoder bug, not a bad message")
+    return decode_scored(raw)
+
+
 def test_a_decoder_that_raises_is_dead_lettered_by_the_consumer_loop() -> None:
-    """decode_scored raises RecursionError on deep nesting; the loop must dead-letter the message
-    and process the rest instead of restarting forever on it."""
+    """A decoder that raises something other than InvalidMessage (a bug) must not stop the loop:
+    the message is dead-lettered and the rest is processed, instead of restarting forever on it."""
     processed: list[Any] = []
     dead: list[Any] = []
     loop: ConsumerLoop[Any] = ConsumerLoop(
         name="t", bootstrap="unused", topic="notes.scored", group_id="g", dead_letter_topic="dl",
-        decode=decode_scored, process=lambda batch: processed.extend(batch), stop=None,  # type: ignore[arg-type]
+        decode=_decoder_that_raises, process=lambda batch: processed.extend(batch), stop=None,  # type: ignore[arg-type]
     )
     loop._dead_letter = lambda items: dead.extend(items)  # type: ignore[method-assign]
     loop._handle([_Record(DEEP[0], 1), _Record(b"not json", 2)])  # type: ignore[list-item]
