@@ -20,21 +20,19 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from structlog.contextvars import bound_contextvars
 
 from buurtsignaal import logs, metrics
 from buurtsignaal.adapters import apikeys, ops_gauges
-from buurtsignaal.adapters.kafka import list_topics
 from buurtsignaal.adapters.notes_repo import store_notes
-from buurtsignaal.adapters.postgres import ping
 from buurtsignaal.bootstrap import Runtime, runtime
 from buurtsignaal.config import Settings
 from buurtsignaal.privacy.protect import protector_from_settings
 from buurtsignaal.privacy.retention import scheduled_purger
 from buurtsignaal.schemas import SCHEMA_DIR
 from buurtsignaal.service.intake import Rejected, parse_batch
+from buurtsignaal.service.ops_routes import ops_router
 from services.ingest.kafka_intake import make_intake
 from services.ingest.relay import OutboxRelay
 from services.ingest.resend import UnscoredResender
@@ -285,23 +283,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
                              "received_at": row["received_at"].isoformat(),
                              "source": row["source"], "processed": row["processed"]})
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", include_in_schema=False)
-    def readyz() -> JSONResponse:
-        db = ping(state["rt"].pool)
-        try:
-            broker = settings.topic_incoming in list_topics(settings.kafka_bootstrap)
-        except Exception:  # noqa: BLE001
-            broker = False
-        ok = db and broker
-        return JSONResponse({"database": db, "broker": broker}, status_code=200 if ok else 503)
-
-    @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    app.include_router(ops_router(lambda: state["rt"].pool, settings.kafka_bootstrap,
+                                  settings.topic_incoming))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -17,15 +17,12 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from buurtsignaal import logs
 from buurtsignaal.adapters import alerts_repo, cases_repo, ops_gauges, users
-from buurtsignaal.adapters.kafka import list_topics
-from buurtsignaal.adapters.postgres import ping
 from buurtsignaal.bootstrap import Runtime, runtime
 from buurtsignaal.config import Settings
 from buurtsignaal.domain import cases as rules
@@ -35,6 +32,7 @@ from buurtsignaal.domain.regions import RegionMap
 from buurtsignaal.domain.taxonomy import FORM_LABELS_NL, GROUND_LABELS_NL, SEVERITY_LABELS_NL
 from buurtsignaal.privacy.access import AccessDenied, OriginalUnavailable, read_original_text
 from buurtsignaal.privacy.crypto import Keyring
+from buurtsignaal.service.ops_routes import ops_router
 from services.detector.learning.reviews import sample_decision_gauges
 from services.notifier import admin_models, reports_ui, review
 from services.notifier.alerts_consumer import make_alerts_consumer_loop
@@ -469,22 +467,6 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.include_router(reports_ui.router(ui))  # /rapportage (buurtsignaal/reporting)
     app.include_router(admin_models.router(ui))  # /modellen (services/detector/learning)
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", include_in_schema=False)
-    def readyz() -> JSONResponse:
-        db = ping(pool())
-        try:
-            broker = settings.topic_scored in list_topics(settings.kafka_bootstrap)
-        except Exception:  # noqa: BLE001
-            broker = False
-        ok = db and broker
-        return JSONResponse({"database": db, "broker": broker}, status_code=200 if ok else 503)
-
-    @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    app.include_router(ops_router(pool, settings.kafka_bootstrap, settings.topic_scored))
 
     return app
