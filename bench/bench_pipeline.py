@@ -42,6 +42,7 @@ from kafka import KafkaConsumer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import results_file  # noqa: E402
 from buurtsignaal.adapters.apikeys import create_key, ensure_tenant  # noqa: E402
 from buurtsignaal.adapters.kafka import create_topics, make_producer  # noqa: E402
 from buurtsignaal.config import Settings  # noqa: E402
@@ -423,12 +424,7 @@ def main() -> None:
         print("sustained:", result["sustained"], flush=True)
     finally:
         stack.close()
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"pipeline-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(markdown(result))
-    print(f"\nwritten to {path.relative_to(ROOT)}")
+    results_file.save("pipeline", result, markdown(result))
 
 
 def markdown(r: dict[str, Any]) -> str:

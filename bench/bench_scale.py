@@ -42,6 +42,7 @@ import psycopg.sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import results_file  # noqa: E402
 from buurtsignaal.adapters import cases_repo  # noqa: E402
 from buurtsignaal.adapters.apikeys import create_key, ensure_tenant  # noqa: E402
 from buurtsignaal.adapters.kafka import create_topics  # noqa: E402
@@ -324,12 +325,7 @@ def main() -> None:
         broker.stop()
         pg.stop("immediate")
         shutil.rmtree(tmp, ignore_errors=True)
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"scale-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    print(markdown(results))
-    print(f"\nwritten to {path.relative_to(ROOT)}")
+    results_file.save("scale", results, markdown(results))
 
 
 def markdown(results: dict[str, Any]) -> str:
